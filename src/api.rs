@@ -1,0 +1,56 @@
+//! The JSON API's route table and its OpenAPI document.
+//!
+//! Every `/v1` endpoint is registered here through `routes!`, which adds the
+//! handler's `#[utoipa::path]` to the document in the same step: an endpoint
+//! cannot be served without being documented.
+
+use std::sync::Arc;
+
+use axum::{Extension, Json, Router, routing::get};
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::app::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    // The document's own route is served below, outside `routes!`.
+    paths(openapi_json),
+    info(
+        title = "Daytona API",
+        description = "Workshop bookings and vehicle stock for a car dealership. \
+                       Errors: {\"error\": {\"code\", \"message\", \"fields\"?}}."
+    ),
+    tags(
+        (name = "ops", description = "Health and operations"),
+        (name = "meta", description = "This document"),
+    )
+)]
+struct ApiDoc;
+
+/// The OpenAPI 3 document of this API.
+#[utoipa::path(
+    get,
+    path = "/v1/openapi.json",
+    tag = "meta",
+    responses((status = 200, description = "OpenAPI 3 document", content_type = "application/json"))
+)]
+async fn openapi_json(
+    Extension(doc): Extension<Arc<utoipa::openapi::OpenApi>>,
+) -> Json<utoipa::openapi::OpenApi> {
+    Json(doc.as_ref().clone())
+}
+
+/// Routes of the JSON API plus `/healthz`, with the document served at `/v1/openapi.json`.
+pub fn router() -> Router<AppState> {
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(crate::ops::healthz))
+        .split_for_parts();
+    doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    // The document describes the finished router, so it is served from an
+    // extension rather than registered through `routes!` itself.
+    router.route(
+        "/v1/openapi.json",
+        get(openapi_json).layer(Extension(Arc::new(doc))),
+    )
+}

@@ -1,0 +1,373 @@
+//! Thin handlers for sign-in, sign-out, first-run setup and the dashboard.
+
+use axum::{
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+};
+use axum_extra::extract::cookie::{Cookie, CookieJar};
+use jiff::{SignedDuration, ToSpan};
+use maud::Markup;
+use rusqlite::params;
+use serde::Deserialize;
+
+use super::model::{NewUser, Role};
+use super::session::{self, SESSION_COOKIE, Staff};
+use super::{password, repo, views};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::web::client::ClientIp;
+use crate::web::extract::{Form, Query};
+use crate::web::layout::AdminUser;
+
+/// How long the first-run setup link stays valid.
+pub const SETUP_LINK_LIFETIME: SignedDuration = SignedDuration::from_hours(24);
+
+/// When no staff user exists yet, issues a fresh setup token and returns the
+/// link the owner opens to create the first admin.
+pub async fn issue_setup_link(state: &AppState) -> anyhow::Result<Option<String>> {
+    let now = state.clock.now();
+    let token = state
+        .db
+        .write(move |tx| -> anyhow::Result<Option<String>> {
+            if repo::count_users(tx)? > 0 {
+                return Ok(None);
+            }
+            repo::create_setup_token(tx, SETUP_LINK_LIFETIME, now).map(Some)
+        })
+        .await?;
+    Ok(token.map(|t| format!("{}/admin/setup?token={t}", state.config.base_url())))
+}
+
+#[derive(Deserialize)]
+pub struct SetupQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// Refuses setup once an admin exists, or with an unknown or expired token.
+async fn check_setup_token(state: &AppState, token: &str) -> AppResult<Option<Response>> {
+    let now = state.clock.now();
+    let token = token.to_owned();
+    let (users, valid) = state
+        .db
+        .read(move |c| -> AppResult<(i64, bool)> {
+            Ok((
+                repo::count_users(c)?,
+                repo::setup_token_valid(c, &token, now)?,
+            ))
+        })
+        .await?;
+    if users > 0 {
+        return Ok(Some(Redirect::to("/admin/login").into_response()));
+    }
+    if !valid {
+        return Err(AppError::forbidden(
+            "invalid_setup_token",
+            "This setup link is not valid or has expired. Restart `daytona serve` to print a new one.",
+        ));
+    }
+    Ok(None)
+}
+
+pub async fn view_setup_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Query(q): Query<SetupQuery>,
+) -> AppResult<Response> {
+    if let Some(done) = check_setup_token(&state, &q.token).await? {
+        return Ok(done);
+    }
+    let (jar, csrf) = session::csrf_cookie_token(&state, &headers, jar);
+    let page = views::setup(
+        &state.config,
+        &q.token,
+        &csrf,
+        &Default::default(),
+        &FieldErrors::new(),
+    );
+    Ok((jar, page).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct SetupForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+pub async fn view_setup_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<SetupForm>,
+) -> AppResult<Response> {
+    let expected = jar
+        .get(session::CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    session::verify_form(&headers, &expected, &form.csrf)?;
+    if let Some(done) = check_setup_token(&state, &form.token).await? {
+        return Ok(done);
+    }
+    let parsed = NewUser::parse(&form.email, &form.name, Role::Admin, &form.password);
+    let user = match parsed {
+        Ok(user) if form.password == form.password_confirm => user,
+        result => {
+            let mut errors = result.err().unwrap_or_default();
+            if form.password != form.password_confirm {
+                errors.add("password_confirm", "The two passwords differ.");
+            }
+            let values = views::SetupValues {
+                email: &form.email,
+                name: &form.name,
+            };
+            let page = views::setup(&state.config, &form.token, &form.csrf, &values, &errors);
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let hash = password::hash_blocking(user.password.expose().to_owned()).await?;
+    let now = state.clock.now();
+    let lifetime = SignedDuration::from_hours(state.config.security.session_hours.0.into());
+    let token = form.token.clone();
+    let ua = user_agent(&headers);
+    let ip = ip.to_string();
+    let created = state
+        .db
+        .write(move |tx| -> AppResult<Option<repo::NewSession>> {
+            // Re-checked inside the write transaction: two tabs submitting at
+            // once must not create two first admins.
+            if repo::count_users(tx)? > 0 || !repo::setup_token_valid(tx, &token, now)? {
+                return Ok(None);
+            }
+            let id = repo::insert_user(tx, &user, &hash, now)?;
+            repo::delete_setup_tokens(tx)?;
+            repo::record_login(tx, &id, now)?;
+            let session =
+                repo::create_session(tx, &id, repo::SessionKind::Cookie, lifetime, &ip, &ua, now)?;
+            tracing::info!(user_id = %id, "first admin created through the setup link");
+            Ok(Some(session))
+        })
+        .await?;
+    let Some(session) = created else {
+        return Ok(Redirect::to("/admin/login").into_response());
+    };
+    let jar = jar
+        .remove(Cookie::from(session::CSRF_COOKIE))
+        .add(session::cookie(
+            &state,
+            &headers,
+            SESSION_COOKIE,
+            session.token,
+            Some(lifetime),
+        ));
+    Ok((jar, Redirect::to("/admin")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn view_login_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    let (jar, csrf) = session::csrf_cookie_token(&state, &headers, jar);
+    let values = views::LoginValues {
+        email: "",
+        next: &q.next,
+    };
+    (jar, views::login(&state.config, &csrf, &values, None, None)).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn view_login_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<LoginForm>,
+) -> AppResult<Response> {
+    let expected = jar
+        .get(session::CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    session::verify_form(&headers, &expected, &form.csrf)?;
+    let email = form.email.trim().to_lowercase();
+    let lookup = email.clone();
+    let user = state
+        .db
+        .read(move |c| repo::find_user_by_email(c, &lookup).map_err(AppError::from))
+        .await?
+        .filter(|u| !u.disabled);
+    let ok = password::verify_blocking(
+        form.password.clone(),
+        user.as_ref().map(|u| u.password_hash.clone()),
+    )
+    .await?;
+    let now = state.clock.now();
+    let lifetime = SignedDuration::from_hours(state.config.security.session_hours.0.into());
+    let (ua, ip) = (user_agent(&headers), ip.to_string());
+    let user_id = user.filter(|_| ok).map(|u| u.id);
+    let session = state
+        .db
+        .write(move |tx| -> AppResult<Option<repo::NewSession>> {
+            repo::record_login_attempt(tx, &email, &ip, user_id.is_some(), now)?;
+            let Some(id) = user_id else { return Ok(None) };
+            repo::record_login(tx, &id, now)?;
+            Ok(Some(repo::create_session(
+                tx,
+                &id,
+                repo::SessionKind::Cookie,
+                lifetime,
+                &ip,
+                &ua,
+                now,
+            )?))
+        })
+        .await?;
+    let Some(session) = session else {
+        // One message for an unknown email and a wrong password: the form
+        // must not tell an attacker which staff accounts exist.
+        let values = views::LoginValues {
+            email: &form.email,
+            next: &form.next,
+        };
+        let page = views::login(
+            &state.config,
+            &form.csrf,
+            &values,
+            Some("Email or password is incorrect."),
+            None,
+        );
+        return Ok((StatusCode::UNAUTHORIZED, page).into_response());
+    };
+    let jar = jar.add(session::cookie(
+        &state,
+        &headers,
+        SESSION_COOKIE,
+        session.token,
+        Some(lifetime),
+    ));
+    Ok((jar, Redirect::to(safe_next(&form.next))).into_response())
+}
+
+/// Only local admin paths are followed after sign-in (no open redirect).
+fn safe_next(next: &str) -> &str {
+    if next.starts_with("/admin") && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/admin"
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn view_logout_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    staff: Staff,
+    Form(form): Form<CsrfOnly>,
+) -> AppResult<Response> {
+    session::verify_form(&headers, &staff.csrf, &form.csrf)?;
+    let token = staff.token.clone();
+    state
+        .db
+        .write(move |tx| repo::delete_session(tx, &token).map_err(AppError::from))
+        .await?;
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    Ok((jar, Redirect::to("/admin/login")).into_response())
+}
+
+pub async fn view_dashboard_get(State(state): State<AppState>, staff: Staff) -> AppResult<Markup> {
+    let zoned = state
+        .clock
+        .now()
+        .to_zoned(state.config.business.timezone.tz().clone());
+    let today = zoned.date();
+    let monday = today
+        .checked_sub((today.weekday().to_monday_zero_offset() as i32).days())
+        .map_err(anyhow::Error::from)?;
+    let sunday = monday.checked_add(6.days()).map_err(anyhow::Error::from)?;
+    let (today, monday, sunday) = (today.to_string(), monday.to_string(), sunday.to_string());
+    let counts = state
+        .db
+        .read(move |c| -> AppResult<views::DashboardCounts> {
+            let mut stmt = c.prepare(
+                "SELECT status, COUNT(*) FROM bookings WHERE preferred_date = ?1
+                 GROUP BY status ORDER BY MIN(CASE status
+                   WHEN 'requested' THEN 1 WHEN 'confirmed' THEN 2 WHEN 'rescheduled' THEN 3
+                   WHEN 'checked_in' THEN 4 WHEN 'in_progress' THEN 5 WHEN 'completed' THEN 6 ELSE 7 END)",
+            )?;
+            let today_by_status = stmt
+                .query_map([&today], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            let count = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<i64> {
+                c.query_row(sql, p, |r| r.get(0))
+            };
+            Ok(views::DashboardCounts {
+                today_by_status,
+                awaiting_confirmation: count(
+                    "SELECT COUNT(*) FROM bookings WHERE status = 'requested' AND preferred_date >= ?1",
+                    params![today],
+                )?,
+                week_bookings: count(
+                    "SELECT COUNT(*) FROM bookings WHERE preferred_date BETWEEN ?1 AND ?2 AND status <> 'cancelled'",
+                    params![monday, sunday],
+                )?,
+                new_leads: count("SELECT COUNT(*) FROM leads WHERE status = 'new'", params![])?,
+                vehicles_available: count(
+                    "SELECT COUNT(*) FROM vehicles WHERE status = 'available'",
+                    params![],
+                )?,
+            })
+        })
+        .await?;
+    let user = AdminUser {
+        name: &staff.user.name,
+        role: staff.user.role.as_str(),
+        csrf: &staff.csrf,
+    };
+    Ok(views::dashboard(&state.config, &user, &counts))
+}
+
+fn user_agent(headers: &HeaderMap) -> String {
+    headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect()
+}

@@ -1,0 +1,252 @@
+//! Staff users, sessions and setup tokens in SQLite. Plain functions over a
+//! connection: the caller owns the transaction.
+
+use jiff::{SignedDuration, Timestamp};
+use rusqlite::{Connection, OptionalExtension, params};
+use sha2::{Digest, Sha256};
+
+use crate::auth::model::{NewUser, Role};
+use crate::db::{new_id, ts};
+
+/// A staff user as stored.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+const USER_COLUMNS: &str = "id, email, name, role, password_hash, disabled";
+
+fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
+    let role: String = r.get(3)?;
+    Ok(User {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        name: r.get(2)?,
+        // The CHECK constraint admits only valid roles.
+        role: Role::parse(&role).unwrap_or(Role::Technician),
+        password_hash: r.get(4)?,
+        disabled: r.get(5)?,
+    })
+}
+
+pub fn count_users(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
+}
+
+pub fn find_user_by_email(conn: &Connection, email: &str) -> rusqlite::Result<Option<User>> {
+    conn.query_row(
+        &format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1"),
+        [email],
+        user_from_row,
+    )
+    .optional()
+}
+
+/// Whether inserting failed because the email is taken.
+pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+    )
+}
+
+/// Inserts a user whose password is already hashed; returns the new id.
+pub fn insert_user(
+    conn: &Connection,
+    user: &NewUser,
+    password_hash: &str,
+    now: Timestamp,
+) -> rusqlite::Result<String> {
+    let id = new_id();
+    conn.execute(
+        "INSERT INTO users (id, email, name, role, password_hash, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+        params![
+            id,
+            user.email.as_str(),
+            user.name,
+            user.role.as_str(),
+            password_hash,
+            ts(now)
+        ],
+    )?;
+    Ok(id)
+}
+
+/// Sets a new password hash and revokes every session of that user.
+/// Returns false when no such user exists.
+pub fn set_password(
+    conn: &Connection,
+    email: &str,
+    password_hash: &str,
+    now: Timestamp,
+) -> rusqlite::Result<bool> {
+    let Some(user) = find_user_by_email(conn, email)? else {
+        return Ok(false);
+    };
+    conn.execute(
+        "UPDATE users SET password_hash = ?1, updated_at = ?2 WHERE id = ?3",
+        params![password_hash, ts(now), user.id],
+    )?;
+    conn.execute("DELETE FROM sessions WHERE user_id = ?1", [&user.id])?;
+    Ok(true)
+}
+
+pub fn record_login(conn: &Connection, user_id: &str, now: Timestamp) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE users SET last_login_at = ?1 WHERE id = ?2",
+        params![ts(now), user_id],
+    )?;
+    Ok(())
+}
+
+pub fn record_login_attempt(
+    conn: &Connection,
+    email: &str,
+    ip: &str,
+    succeeded: bool,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO login_attempts (email, ip, succeeded, at) VALUES (?1, ?2, ?3, ?4)",
+        params![email, ip, succeeded, ts(now)],
+    )?;
+    Ok(())
+}
+
+/// A fresh random secret (hex), for session tokens, CSRF tokens and setup links.
+pub fn random_token() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+/// Only this digest of a secret token is stored, so a leaked database does
+/// not hand out live sessions.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// How a session was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    Cookie,
+    Bearer,
+}
+
+/// A new session's secrets; only the hash of `token` is stored.
+pub struct NewSession {
+    pub token: String,
+    pub csrf: String,
+    pub expires_at: Timestamp,
+}
+
+pub fn create_session(
+    conn: &Connection,
+    user_id: &str,
+    kind: SessionKind,
+    lifetime: SignedDuration,
+    ip: &str,
+    user_agent: &str,
+    now: Timestamp,
+) -> anyhow::Result<NewSession> {
+    let token = random_token();
+    let csrf = random_token();
+    let expires_at = now.checked_add(lifetime)?;
+    let kind = match kind {
+        SessionKind::Cookie => "cookie",
+        SessionKind::Bearer => "bearer",
+    };
+    conn.execute(
+        "INSERT INTO sessions (token_hash, user_id, kind, csrf_token, ip, user_agent, created_at, last_seen_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
+        params![token_hash(&token), user_id, kind, csrf, ip, user_agent, ts(now), ts(expires_at)],
+    )?;
+    Ok(NewSession {
+        token,
+        csrf,
+        expires_at,
+    })
+}
+
+/// A live session with its user.
+#[derive(Debug, Clone)]
+pub struct SessionUser {
+    pub user: User,
+    pub csrf: String,
+    pub last_seen_at: String,
+}
+
+/// Looks up a session that is neither expired nor idle for longer than
+/// `idle`, whose user is not disabled.
+pub fn find_session(
+    conn: &Connection,
+    token: &str,
+    idle: SignedDuration,
+    now: Timestamp,
+) -> anyhow::Result<Option<SessionUser>> {
+    let idle_cutoff = ts(now.checked_sub(idle)?);
+    let found = conn
+        .query_row(
+            "SELECT u.id, u.email, u.name, u.role, u.password_hash, u.disabled, s.csrf_token, s.last_seen_at
+             FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.last_seen_at > ?3 AND u.disabled = 0",
+            params![token_hash(token), ts(now), idle_cutoff],
+            |r| {
+                Ok(SessionUser {
+                    user: user_from_row(r)?,
+                    csrf: r.get(6)?,
+                    last_seen_at: r.get(7)?,
+                })
+            },
+        )
+        .optional()?;
+    Ok(found)
+}
+
+pub fn touch_session(conn: &Connection, token: &str, now: Timestamp) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE sessions SET last_seen_at = ?1 WHERE token_hash = ?2",
+        params![ts(now), token_hash(token)],
+    )?;
+    Ok(())
+}
+
+pub fn delete_session(conn: &Connection, token: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "DELETE FROM sessions WHERE token_hash = ?1",
+        [token_hash(token)],
+    )?;
+    Ok(())
+}
+
+/// Replaces any earlier setup token with a new one valid for `lifetime`.
+pub fn create_setup_token(
+    conn: &Connection,
+    lifetime: SignedDuration,
+    now: Timestamp,
+) -> anyhow::Result<String> {
+    let token = random_token();
+    conn.execute("DELETE FROM setup_tokens", [])?;
+    conn.execute(
+        "INSERT INTO setup_tokens (token_hash, created_at, expires_at) VALUES (?1, ?2, ?3)",
+        params![token_hash(&token), ts(now), ts(now.checked_add(lifetime)?)],
+    )?;
+    Ok(token)
+}
+
+pub fn setup_token_valid(conn: &Connection, token: &str, now: Timestamp) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM setup_tokens WHERE token_hash = ?1 AND expires_at > ?2)",
+        params![token_hash(token), ts(now)],
+        |r| r.get(0),
+    )
+}
+
+pub fn delete_setup_tokens(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM setup_tokens", [])?;
+    Ok(())
+}

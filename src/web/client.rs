@@ -1,0 +1,45 @@
+//! Who is asking: the client's address, for rate limits, audit and login throttling.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::{
+    extract::{ConnectInfo, FromRequestParts},
+    http::request::Parts,
+};
+
+use crate::app::AppState;
+
+/// The client's IP: the TCP peer, or the first `X-Forwarded-For` hop when
+/// `trust_proxy` is on (a client can put anything in that header, so it is
+/// only believed behind our own proxy).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(parts, state.config.server.trust_proxy)))
+    }
+}
+
+pub fn client_ip(parts: &Parts, trust_proxy: bool) -> IpAddr {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    if !trust_proxy {
+        return peer;
+    }
+    parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|ip| ip.trim().parse().ok())
+        .unwrap_or(peer)
+}

@@ -1,0 +1,160 @@
+//! HTTP plumbing shared by every domain: middleware, extractors, assets,
+//! page layouts and the static pages.
+
+pub mod assets;
+pub mod client;
+pub mod extract;
+pub mod layout;
+pub mod pages;
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use maud::html;
+
+use crate::app::AppState;
+use crate::error::{ErrorInfo, error_body};
+
+/// Content-Security-Policy: only our own scripts, styles and images; no inline
+/// script; never framed.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+                   form-action 'self'; frame-ancestors 'none'";
+
+/// Adds the security headers of SPEC §10 to every response.
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let https = crate::auth::session::is_https(&state, req.headers());
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let mut set = |name: &'static str, value: &'static str| {
+        h.entry(name).or_insert(HeaderValue::from_static(value));
+    };
+    set("content-security-policy", CSP);
+    set("x-content-type-options", "nosniff");
+    set("x-frame-options", "DENY");
+    set("referrer-policy", "strict-origin-when-cross-origin");
+    set(
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=()",
+    );
+    set("cross-origin-opener-policy", "same-origin");
+    if https {
+        set(
+            "strict-transport-security",
+            "max-age=31536000; includeSubDomains",
+        );
+    }
+    res
+}
+
+/// Gives every error one consistent body: the JSON shape of SPEC §5 under
+/// `/v1` (also for errors produced outside handlers: 405, 408, 413, panics),
+/// and an HTML page with the layout everywhere else.
+pub async fn error_bodies(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let content_type = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let is_api = path == "/v1" || path.starts_with("/v1/");
+    if is_api && content_type.starts_with("application/json") {
+        return res;
+    }
+    if !is_api && (content_type.starts_with("text/html") || path == "/healthz") {
+        return res;
+    }
+    let message = res
+        .extensions()
+        .get::<ErrorInfo>()
+        .map(|i| i.message.clone())
+        .unwrap_or_else(|| default_message(status).to_owned());
+    let (mut parts, _) = res.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = if is_api {
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        Body::from(error_body(default_code(status), &message).to_string())
+    } else {
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        Body::from(error_page(&state, status, &message).into_string())
+    };
+    Response::from_parts(parts, body)
+}
+
+fn error_page(state: &AppState, status: StatusCode, message: &str) -> maud::Markup {
+    let title = status.canonical_reason().unwrap_or("Error");
+    layout::public(
+        &state.config,
+        layout::Page {
+            title,
+            description: "",
+            body: html! {
+                section.error-page {
+                    p.error-code { (status.as_u16()) }
+                    h1 { (title) }
+                    p.lead { (message) }
+                    div.btn-row {
+                        a.btn.btn-primary href="/" { "Go to the home page" }
+                        a.btn.btn-secondary href="/contact" { "Contact us" }
+                    }
+                }
+            },
+        },
+    )
+}
+
+fn default_code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "validation_failed",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        s if s.is_server_error() => "internal_error",
+        _ => "error",
+    }
+}
+
+fn default_message(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => {
+            "We could not find that page. It may have moved, or the link may be mistyped."
+        }
+        StatusCode::METHOD_NOT_ALLOWED => "This address does not accept that kind of request.",
+        StatusCode::REQUEST_TIMEOUT => "The request took too long. Please try again.",
+        StatusCode::PAYLOAD_TOO_LARGE => "What you sent is too large.",
+        StatusCode::FORBIDDEN => "You are not allowed to do that.",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "That kind of content is not accepted here.",
+        s if s.is_server_error() => {
+            "Something went wrong on our side. Please try again in a moment."
+        }
+        _ => "The request could not be handled.",
+    }
+}
+
+/// Fallback for every unknown path; `error_bodies` picks JSON or HTML.
+pub async fn not_found() -> impl IntoResponse {
+    crate::error::AppError::NotFound
+}
