@@ -198,7 +198,7 @@ async fn view_privacy_get(State(state): State<AppState>) -> Markup {
     let b = &c.business;
     let r = &c.retention;
     let years = |days: u32| -> String {
-        if days % 365 == 0 {
+        if days.is_multiple_of(365) {
             let y = days / 365;
             format!("{y} year{}", if y == 1 { "" } else { "s" })
         } else {

@@ -1,0 +1,347 @@
+//! The command line: exit codes 0/1/2, one clear error line, serve/migrate/admin.
+
+use std::{
+    io::{BufRead, BufReader, Write},
+    path::Path,
+    process::{Command, Output, Stdio},
+};
+
+use crate::helpers::*;
+
+fn daytona(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(daytona_bin())
+        .args(args)
+        .env("DAYTONA_STORAGE__DATA_DIR", data_dir)
+        .env_remove("DAYTONA_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn assert_one_error_line(o: &Output) {
+    let err = stderr(o);
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "expected one error line, got: {err}"
+    );
+    assert!(err.starts_with("daytona: error: "), "{err}");
+}
+
+#[test]
+fn config_default_prints_the_documented_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = daytona(dir.path(), &["config", "default"], None);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), include_str!("../../config.example.toml"));
+}
+
+#[test]
+fn config_check_accepts_a_good_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("daytona.toml");
+    std::fs::write(
+        &file,
+        "[business]\nname = \"Zomba Motors\"\n[booking.hours]\nsat = \"\"\n",
+    )
+    .unwrap();
+    let out = daytona(
+        dir.path(),
+        &["--config", file.to_str().unwrap(), "config", "check"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("configuration OK"));
+}
+
+#[test]
+fn config_errors_exit_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("[server]\nlisten_on = \"0.0.0.0:80\"\n", "server.listen_on"),
+        ("[payments]\nkey = 1\n", "payments"),
+        (
+            "[booking.hours]\nfunday = \"08:00-09:00\"\n",
+            "booking.hours.funday",
+        ),
+        (
+            "[booking]\ncapacity_per_slot = \"three\"\n",
+            "booking.capacity_per_slot",
+        ),
+        ("[server\nlisten = 1\n", "not valid TOML"),
+    ];
+    for (text, key) in cases {
+        let file = dir.path().join("bad.toml");
+        std::fs::write(&file, text).unwrap();
+        let out = daytona(
+            dir.path(),
+            &["--config", file.to_str().unwrap(), "config", "check"],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert_one_error_line(&out);
+        assert!(stderr(&out).contains(key), "{text}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn config_file_can_come_from_the_environment_and_missing_files_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(daytona_bin())
+        .args(["config", "check"])
+        .env("DAYTONA_CONFIG", dir.path().join("missing.toml"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("missing.toml"), "{}", stderr(&out));
+}
+
+#[test]
+fn environment_overrides_are_validated_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(daytona_bin())
+        .args(["config", "check"])
+        .env("DAYTONA_BUSINESS__TIMEZONE", "Mars/Olympus_Mons")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("business.timezone"));
+    let out = Command::new(daytona_bin())
+        .args(["config", "check"])
+        .env("DAYTONA_SMS__PASSWORD", "x")
+        .env("DAYTONA_STORAGE__DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("DAYTONA_SMS__PASSWORD"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["frobnicate"][..],
+        &["admin", "create"][..],
+        &["serve", "--bogus"][..],
+    ] {
+        let out = daytona(dir.path(), args, None);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+    assert_eq!(
+        daytona(dir.path(), &["--help"], None).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn migrate_creates_the_schema_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = daytona(dir.path(), &["migrate"], None);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert!(
+        stdout(&first).contains("applied 1 migration(s); schema version 1"),
+        "{}",
+        stdout(&first)
+    );
+    let again = daytona(dir.path(), &["migrate"], None);
+    assert_eq!(again.status.code(), Some(0));
+    assert!(stdout(&again).contains("applied 0 migration(s); schema version 1"));
+    assert!(dir.path().join("daytona.db").exists());
+}
+
+#[test]
+fn admin_create_and_reset_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let create = |email: &str, pw: &str| {
+        daytona(
+            dir.path(),
+            &[
+                "admin",
+                "create",
+                "--email",
+                email,
+                "--name",
+                "Grace Mwale",
+                "--role",
+                "manager",
+                "--password-stdin",
+            ],
+            Some(&format!("{pw}\n")),
+        )
+    };
+    let ok = create("grace@daytona.mw", "workshop password 1");
+    assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("created manager user grace@daytona.mw"));
+
+    let dup = create("Grace@Daytona.mw", "workshop password 1");
+    assert_eq!(dup.status.code(), Some(1));
+    assert_one_error_line(&dup);
+    assert!(stderr(&dup).contains("already exists"));
+
+    let bad = create("grace", "short");
+    assert_eq!(bad.status.code(), Some(2));
+    assert_one_error_line(&bad);
+    assert!(stderr(&bad).contains("--email") && stderr(&bad).contains("--password"));
+
+    let reset = daytona(
+        dir.path(),
+        &[
+            "admin",
+            "reset-password",
+            "--email",
+            "grace@daytona.mw",
+            "--password-stdin",
+        ],
+        Some("a brand new password\n"),
+    );
+    assert_eq!(reset.status.code(), Some(0), "{}", stderr(&reset));
+
+    let unknown = daytona(
+        dir.path(),
+        &[
+            "admin",
+            "reset-password",
+            "--email",
+            "nobody@daytona.mw",
+            "--password-stdin",
+        ],
+        Some("a brand new password\n"),
+    );
+    assert_eq!(unknown.status.code(), Some(1));
+    assert_one_error_line(&unknown);
+
+    let role = daytona(
+        dir.path(),
+        &[
+            "admin",
+            "create",
+            "--email",
+            "x@daytona.mw",
+            "--name",
+            "X",
+            "--role",
+            "owner",
+            "--password-stdin",
+        ],
+        Some("workshop password 1\n"),
+    );
+    assert_eq!(role.status.code(), Some(2));
+}
+
+#[test]
+fn admin_create_without_a_terminal_asks_for_password_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    // setsid: a new session has no controlling terminal to prompt on.
+    let out = Command::new("setsid")
+        .arg(daytona_bin())
+        .args(["admin", "create", "--email", "a@daytona.mw", "--name", "A"])
+        .env("DAYTONA_STORAGE__DATA_DIR", dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--password-stdin"));
+}
+
+/// Starts `daytona serve` on a free port; returns the child and its base URL.
+fn serve(data_dir: &Path) -> (std::process::Child, String, Vec<String>) {
+    let mut child = Command::new(daytona_bin())
+        .arg("serve")
+        .env("DAYTONA_STORAGE__DATA_DIR", data_dir)
+        .env("DAYTONA_SERVER__LISTEN", "127.0.0.1:0")
+        .env_remove("DAYTONA_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let base = loop {
+        let line = lines.next().expect("serve printed its address").unwrap();
+        seen.push(line.clone());
+        if let Some(url) = line.strip_prefix("Daytona is running at ") {
+            break url.to_owned();
+        }
+    };
+    // The setup link, if any, follows on the next two lines.
+    for _ in 0..2 {
+        if let Some(Ok(line)) = lines.next() {
+            seen.push(line);
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    (child, base, seen)
+}
+
+#[test]
+fn serve_prints_the_setup_link_holds_the_lock_and_stops_on_sigterm() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, base, printed) = serve(dir.path());
+    let link = printed
+        .iter()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix(&format!("{base}/admin/setup?token="))
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| panic!("no setup link in {printed:?}"));
+    assert_eq!(link.len(), 64);
+
+    let body = http_get(&base, "/healthz");
+    assert!(body.contains("{\"status\":\"ok\"}"), "{body}");
+
+    // A second server on the same data dir refuses to start.
+    let second = daytona(dir.path(), &["serve"], None);
+    assert_eq!(second.status.code(), Some(1));
+    assert_one_error_line(&second);
+    assert!(
+        stderr(&second).contains("another daytona server is running"),
+        "{}",
+        stderr(&second)
+    );
+
+    let pid = server.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = server.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "signal {:?}", status.signal());
+}
+
+/// A tiny blocking HTTP/1.0 GET, so this test needs no async runtime.
+fn http_get(base: &str, path: &str) -> String {
+    use std::io::Read;
+    let addr = base.strip_prefix("http://").unwrap();
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut out = String::new();
+    stream.read_to_string(&mut out).unwrap();
+    out
+}

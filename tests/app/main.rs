@@ -1,0 +1,15 @@
+//! One integration-test binary: every test starts the real app on
+//! 127.0.0.1:0 with its own temporary data dir and talks HTTP to it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod assets;
+mod cli;
+mod config;
+mod database;
+mod errors;
+mod pages;
+mod server;
+mod setup;
