@@ -107,8 +107,11 @@ pub async fn run(cli: Cli) -> Outcome {
         print!("{DEFAULT_TOML}");
         return Ok(());
     }
-    let config = Config::load(cli.config.as_deref(), std::env::vars())
-        .map_err(|e| Failure::usage(e.to_string()))?;
+    // `vars_os`: one stray non-UTF-8 variable must not crash the program.
+    let env = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+    let config =
+        Config::load(cli.config.as_deref(), env).map_err(|e| Failure::usage(e.to_string()))?;
     match cli.command {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(&config).await,

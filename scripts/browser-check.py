@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Clicks through the pages in headless Chromium at 360 px and 1280 px.
+
+    python3 scripts/browser-check.py [path/to/daytona]   (default: the static build, else target/release/daytona)
+
+Needs Debian's chromium and chromium-driver (installed if missing). Starts the
+binary on a temporary data dir, walks the public pages and the first-run
+setup flow as a person would (typing into the real form), fails if any page
+scrolls sideways or a form does not lead where it should, and saves
+screenshots to target/screenshots/ for a human to look at.
+"""
+import base64, json, os, re, shutil, socket, subprocess, sys, tempfile, time, urllib.request
+
+STATIC = "target/x86_64-unknown-linux-musl/release/daytona"
+BIN = sys.argv[1] if len(sys.argv) > 1 else (STATIC if os.path.exists(STATIC) else "target/release/daytona")
+OUT = "target/screenshots"
+WIDTHS = [360, 1280]
+PUBLIC = ["/", "/about", "/services", "/contact", "/privacy", "/no-such-page"]
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close(); return port
+
+
+def ensure_browser():
+    if shutil.which("chromium") and shutil.which("chromedriver"):
+        return
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"], check=True)
+
+
+class Driver:
+    def __init__(self, port):
+        self.base = f"http://127.0.0.1:{port}"
+        caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--hide-scrollbars", f"--user-data-dir={tempfile.mkdtemp()}"]}}}}
+        self.sid = self.call("POST", "/session", caps)["sessionId"]
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return json.loads(r.read())["value"] if path != "/session" else json.loads(r.read())["value"]
+
+    def s(self, method, path, body=None):
+        return self.call(method, f"/session/{self.sid}{path}", body)
+
+    def size(self, width, height):
+        self.s("POST", "/window/rect", {"width": width, "height": height})
+
+    def go(self, url):
+        self.s("POST", "/url", {"url": url})
+
+    def js(self, script):
+        return self.s("POST", "/execute/sync", {"script": script, "args": []})
+
+    def find(self, css):
+        return self.s("POST", "/element", {"using": "css selector", "value": css})[ELEMENT]
+
+    def type(self, css, text):
+        self.s("POST", f"/element/{self.find(css)}/value", {"text": text})
+
+    def click(self, css):
+        self.s("POST", f"/element/{self.find(css)}/click", {})
+
+    def shot(self, name):
+        # Grow the window to the page so the screenshot shows all of it.
+        height = self.js("return Math.min(document.documentElement.scrollHeight, 4000)")
+        width = self.js("return window.innerWidth")
+        self.size(width, height)
+        with open(os.path.join(OUT, name + ".png"), "wb") as f:
+            f.write(base64.b64decode(self.s("GET", "/screenshot")))
+
+    def quit(self):
+        self.s("DELETE", "")
+
+
+def check_page(d, failures, label):
+    overflow = d.js("return document.documentElement.scrollWidth - window.innerWidth")
+    if overflow > 0:
+        failures.append(f"{label}: scrolls sideways by {overflow}px")
+    unstyled = d.js("return getComputedStyle(document.body).fontFamily.indexOf('system-ui') < 0 && "
+                    "getComputedStyle(document.body).fontFamily.indexOf('sans') < 0")
+    if unstyled:
+        failures.append(f"{label}: stylesheet did not load")
+
+
+def main():
+    ensure_browser()
+    os.makedirs(OUT, exist_ok=True)
+    data = tempfile.mkdtemp(prefix="daytona-browser-")
+    port = free_port()
+    env = dict(os.environ, DAYTONA_STORAGE__DATA_DIR=data, DAYTONA_SERVER__LISTEN=f"127.0.0.1:{port}")
+    server = subprocess.Popen([BIN, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    link = None
+    for _ in range(4):
+        line = server.stdout.readline()
+        m = re.search(r"(http://\S+/admin/setup\?token=\w+)", line)
+        if m:
+            link = m.group(1)
+            break
+    if not link:
+        server.kill(); sys.exit("no setup link printed")
+    site = f"http://127.0.0.1:{port}"
+
+    dport = free_port()
+    driver_proc = subprocess.Popen(["chromedriver", f"--port={dport}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(50):
+        try:
+            socket.create_connection(("127.0.0.1", dport), timeout=0.2).close(); break
+        except OSError:
+            time.sleep(0.1)
+    failures = []
+    d = Driver(dport)
+    try:
+        for width in WIDTHS:
+            for path in PUBLIC:
+                d.size(width, 800)
+                d.go(site + path)
+                label = f"{path} @{width}"
+                check_page(d, failures, label)
+                name = (path.strip("/").replace("/", "-") or "home") + f"-{width}"
+                d.shot(name)
+            d.size(width, 800)
+            d.go(site + "/admin/login")
+            check_page(d, failures, f"/admin/login @{width}")
+            d.shot(f"admin-login-{width}")
+
+        # First-run setup as the owner would do it: a mistake first, then right.
+        d.size(360, 800)
+        d.go(link)
+        d.type("#name", "Chikondi Banda")
+        d.type("#email", "owner@daytona.mw")
+        d.type("#password", "short")
+        d.type("#password_confirm", "short")
+        d.click("button[type=submit]")
+        if not d.js("return document.querySelectorAll('.field-error').length > 0"):
+            failures.append("setup: a short password showed no field error")
+        if d.js("return document.querySelector('#name').value") != "Chikondi Banda":
+            failures.append("setup: the name was not kept after an error")
+        d.shot("admin-setup-errors-360")
+        d.type("#password", "a long enough password")
+        d.type("#password_confirm", "a long enough password")
+        d.click("button[type=submit]")
+        if not d.js("return location.pathname") == "/admin":
+            failures.append("setup: did not land on the dashboard")
+        for width in WIDTHS:
+            d.size(width, 800)
+            d.go(site + "/admin")
+            check_page(d, failures, f"/admin @{width}")
+            d.shot(f"admin-dashboard-{width}")
+        d.click("form[action='/admin/logout'] button")
+        if d.js("return location.pathname") != "/admin/login":
+            failures.append("sign-out did not return to the sign-in page")
+    finally:
+        d.quit()
+        driver_proc.terminate()
+        server.terminate()
+        server.wait()
+    print(f"screenshots in {OUT}/")
+    for f in failures:
+        print("FAIL", f)
+    print(f"{len(failures)} failed" if failures else "browser check passed")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
