@@ -26,7 +26,7 @@ def healthz_ok(port):
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.05) as c:
             c.sendall(b"GET /healthz HTTP/1.0\r\nHost: x\r\n\r\n")
-            return c.recv(64).startswith(b"HTTP/1.1 200")
+            return c.recv(64).split(b"\r\n")[0].endswith(b" 200 OK")
     except OSError:
         return False
 
