@@ -6,9 +6,12 @@
 
 use std::sync::Arc;
 
-use axum::{Extension, Json, Router, routing::get};
+use axum::{Extension, Json, Router, extract::DefaultBodyLimit, routing::get};
 use utoipa::OpenApi;
-use utoipa_axum::{router::OpenApiRouter, routes};
+use utoipa_axum::{
+    router::{OpenApiRouter, UtoipaMethodRouterExt},
+    routes,
+};
 
 use crate::app::AppState;
 
@@ -23,6 +26,7 @@ use crate::app::AppState;
     ),
     tags(
         (name = "ops", description = "Health and operations"),
+        (name = "bookings", description = "Workshop slots and bookings"),
         (name = "meta", description = "This document"),
     )
 )]
@@ -45,6 +49,14 @@ async fn openapi_json(
 pub fn router() -> Router<AppState> {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(crate::ops::healthz))
+        .routes(routes!(crate::bookings::api::availability))
+        // Multipart bookings carry a photo; other routes keep the small default limit.
+        .routes(
+            routes!(crate::bookings::api::create)
+                .layer(DefaultBodyLimit::max(crate::bookings::UPLOAD_BODY_LIMIT)),
+        )
+        .routes(routes!(crate::bookings::api::lookup))
+        .routes(routes!(crate::bookings::api::cancel))
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     // The document describes the finished router, so it is served from an

@@ -16,7 +16,9 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::{clock::Clock, config::Config, db::Db, web};
+use crate::{
+    clock::Clock, config::Config, db::Db, upload::Uploads, web, web::ratelimit::RateLimits,
+};
 
 /// Everything a request handler may need.
 pub struct App {
@@ -26,6 +28,10 @@ pub struct App {
     pub db: Db,
     /// The time source; a fixed clock in tests.
     pub clock: Arc<dyn Clock>,
+    /// Stored files under `<data_dir>/uploads`.
+    pub uploads: Uploads,
+    /// Per-address limits on public POSTs and lookups.
+    pub limits: RateLimits,
 }
 
 /// Cheap-to-clone handle to the `App`, used as axum state.
@@ -76,6 +82,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(web::pages::router())
         .merge(crate::auth::router())
+        .merge(crate::bookings::router())
         .merge(crate::api::router())
         .route("/assets/{file}", get(web::assets::serve))
         .fallback(web::not_found)
@@ -133,6 +140,8 @@ pub async fn start(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     let data_dir = config.storage.data_dir.clone();
     let db = tokio::task::spawn_blocking(move || Db::open(&data_dir)).await??;
     let state = AppState::new(App {
+        uploads: Uploads::new(&config.storage.data_dir),
+        limits: RateLimits::new(&config.security),
         config: Arc::new(config),
         db,
         clock,

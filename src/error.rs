@@ -39,6 +39,11 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// The names of the fields at fault.
+    pub fn fields(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
     /// `Ok(value)` when no field is wrong, else a 422.
     pub fn into_result<T>(self, value: T) -> Result<T, AppError> {
         if self.is_empty() {

@@ -14,5 +14,8 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod notifications;
 pub mod ops;
+pub mod phone;
+pub mod upload;
 pub mod web;

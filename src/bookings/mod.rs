@@ -1,4 +1,41 @@
-//! Workshop bookings. This issue brings the service catalogue; the booking
-//! flow itself builds on it.
+//! Workshop bookings: the slot engine, the public booking flow (API and
+//! pages), lookup and self-cancel. Staff management builds on `repo` and the
+//! lifecycle in `model`.
 
+pub mod api;
 pub mod model;
+pub mod pages;
+pub mod repo;
+pub mod service;
+pub mod slots;
+pub mod views;
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    routing::{get, post},
+};
+
+use crate::app::AppState;
+
+/// Multipart bookings carry a photo of up to 5 MB; a somewhat larger one is
+/// still read to the end so the customer gets a clear error, not a reset.
+pub const UPLOAD_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
+/// The pages; the `/v1` routes are registered in `crate::api`.
+pub fn router() -> Router<AppState> {
+    use pages::*;
+    Router::new()
+        .route("/book", get(view_book_get).post(view_book_post))
+        .route(
+            "/book/confirm",
+            post(view_book_confirm_post).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route("/book/done", get(view_book_done_get))
+        .route("/book/calendar.ics", get(calendar_ics))
+        .route(
+            "/booking-status",
+            get(view_status_get).post(view_status_post),
+        )
+        .route("/booking-status/cancel", post(view_status_cancel_post))
+}

@@ -6,6 +6,7 @@ pub mod client;
 pub mod extract;
 pub mod layout;
 pub mod pages;
+pub mod ratelimit;
 
 use axum::{
     body::Body,

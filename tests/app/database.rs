@@ -92,7 +92,10 @@ async fn reopening_migrates_nothing_and_keeps_data() {
         Ok((users, daytona::db::schema_version(c).unwrap()))
     })
     .await;
-    assert_eq!((users, version), (1, 1));
+    assert_eq!(
+        (users, version),
+        (1, crate::helpers::latest_schema_version())
+    );
 }
 
 async fn insert_user(db: &Db, role: &'static str) -> Result<String, rusqlite::Error> {

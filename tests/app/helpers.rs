@@ -173,3 +173,17 @@ pub fn attrs(html: &Html, css: &str, attr: &str) -> Vec<String> {
 pub fn daytona_bin() -> &'static str {
     env!("CARGO_BIN_EXE_daytona")
 }
+
+/// The number of migrations in `migrations/` (= the newest schema version).
+pub fn latest_schema_version() -> i64 {
+    std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".sql")
+        })
+        .count() as i64
+}

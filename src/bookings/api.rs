@@ -1,0 +1,393 @@
+//! The public booking API (SPEC §5): availability, create, lookup, cancel.
+
+use axum::{
+    extract::{FromRequest, Multipart, Request, State},
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::model::{BookingStatus, ServiceType};
+use super::repo;
+use super::service::{self, BookingInput, Found, Outcome};
+use super::slots::{Schedule, fmt_time, parse_date};
+use crate::app::AppState;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::upload;
+use crate::web::client::ClientIp;
+use crate::web::extract::{Json, Path, Query};
+
+/// The JSON error body of SPEC §5, for the document.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ErrorDetail {
+    code: String,
+    message: String,
+    /// Field name → why it is wrong (422 only).
+    fields: Option<std::collections::BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct AvailabilityQuery {
+    /// `YYYY-MM-DD`
+    date: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Availability {
+    date: String,
+    pub closed: bool,
+    slots: Vec<SlotAvailability>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SlotAvailability {
+    /// `HH:MM`
+    time: String,
+    capacity: i64,
+    booked: i64,
+    available: i64,
+    /// Whether the slot can still be booked now (not past, not too soon, not too far ahead).
+    bookable: bool,
+}
+
+/// Every slot of a day with its capacity, bookings and free places.
+#[utoipa::path(
+    get,
+    path = "/v1/availability",
+    tag = "bookings",
+    params(AvailabilityQuery),
+    responses(
+        (status = 200, body = Availability),
+        (status = 422, description = "Missing or malformed date", body = ErrorBody),
+    )
+)]
+pub async fn availability(
+    State(state): State<AppState>,
+    Query(q): Query<AvailabilityQuery>,
+) -> AppResult<axum::Json<Availability>> {
+    let Some(date) = q.date.as_deref().and_then(parse_date) else {
+        let mut fields = FieldErrors::new();
+        fields.add("date", "Give a date as YYYY-MM-DD.");
+        return Err(AppError::Validation(fields));
+    };
+    Ok(axum::Json(day_availability(&state, date).await?))
+}
+
+/// Availability of one day (also used by the booking page).
+pub async fn day_availability(
+    state: &AppState,
+    date: jiff::civil::Date,
+) -> AppResult<Availability> {
+    let counts = state
+        .db
+        .read(move |c| repo::slot_counts(c, date, date).map_err(AppError::from))
+        .await?;
+    let schedule = Schedule::new(&state.config);
+    let now = state.clock.now();
+    let capacity = schedule.capacity();
+    let slots = schedule
+        .slot_times(date)
+        .into_iter()
+        .map(|t| {
+            let booked = counts.get(&(date, t)).copied().unwrap_or(0);
+            SlotAvailability {
+                time: fmt_time(t),
+                capacity,
+                booked,
+                available: (capacity - booked).max(0),
+                bookable: schedule.check(date, t, now).is_ok(),
+            }
+        })
+        .collect();
+    Ok(Availability {
+        date: date.to_string(),
+        closed: schedule.is_closed(date),
+        slots,
+    })
+}
+
+impl Availability {
+    /// Slot times a customer can pick now.
+    pub fn free_times(&self) -> impl Iterator<Item = &str> {
+        self.slots
+            .iter()
+            .filter(|s| s.bookable && s.available > 0)
+            .map(|s| s.time.as_str())
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BookingCreated {
+    booking_ref: String,
+    status: BookingStatus,
+    service_type: ServiceType,
+    preferred_date: String,
+    preferred_time: String,
+}
+
+/// Book a workshop slot. JSON, or multipart with the same fields plus an
+/// optional `attachment` (JPEG/PNG/WebP/PDF, at most 5 MB). An
+/// `Idempotency-Key` header makes retries return the first booking.
+#[utoipa::path(
+    post,
+    path = "/v1/bookings",
+    tag = "bookings",
+    request_body(content(
+        (BookingInput = "application/json"),
+        (BookingInput = "multipart/form-data"),
+    )),
+    responses(
+        (status = 201, body = BookingCreated),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 409, description = "`slot_full`, with `alternatives: [{date, time}]`", body = ErrorBody),
+        (status = 413, description = "Body or attachment too large", body = ErrorBody),
+        (status = 415, description = "Neither JSON nor multipart", body = ErrorBody),
+        (status = 422, description = "Validation failed; `fields` names each bad field", body = ErrorBody),
+        (status = 429, description = "Rate limited; see Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    req: Request,
+) -> AppResult<Response> {
+    state.limits.bookings.check(ip)?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let (input, attachment) = if content_type.starts_with("application/json") {
+        let Json(input) = Json::<BookingInput>::from_request(req, &state).await?;
+        (input, None)
+    } else if content_type.starts_with("multipart/form-data") {
+        let multipart = Multipart::from_request(req, &state)
+            .await
+            .map_err(|e| AppError::bad_request(e.body_text()))?;
+        let upload = read_multipart(multipart).await?;
+        if upload.attachment_too_large {
+            return Err(AppError::PayloadTooLarge);
+        }
+        (upload.input, upload.attachment)
+    } else {
+        return Err(AppError::UnsupportedMediaType(
+            "Send application/json or multipart/form-data.".into(),
+        ));
+    };
+    let now = state.clock.now();
+    if input.is_bot() {
+        // Accepted silently so the bot learns nothing; nothing is stored.
+        return Ok(created_response(&fake_booking(&state, &input, now)));
+    }
+    let new = input
+        .parse(&state.config, now)
+        .map_err(AppError::Validation)?;
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty() && k.len() <= 200)
+        .map(|k| format!("api:{k}"));
+    match service::create(&state, new, attachment, key).await? {
+        Outcome::Booked(b) => Ok(created_response(&BookingCreated::from(&b))),
+        Outcome::SlotFull(alternatives) => Err(service::slot_full_error(&alternatives)),
+    }
+}
+
+fn created_response(body: &BookingCreated) -> Response {
+    (StatusCode::CREATED, axum::Json(body)).into_response()
+}
+
+impl From<&repo::Booking> for BookingCreated {
+    fn from(b: &repo::Booking) -> Self {
+        BookingCreated {
+            booking_ref: b.booking_ref.clone(),
+            status: b.status,
+            service_type: b.service_type,
+            preferred_date: b.preferred_date.to_string(),
+            preferred_time: fmt_time(b.preferred_time),
+        }
+    }
+}
+
+/// What a honeypot submission is told: a plausible booking that does not exist.
+fn fake_booking(state: &AppState, input: &BookingInput, now: jiff::Timestamp) -> BookingCreated {
+    let day = Schedule::new(&state.config).today(now);
+    BookingCreated {
+        booking_ref: super::model::BookingRef::new(day, rand::random_range(100..999)).to_string(),
+        status: BookingStatus::Requested,
+        service_type: input
+            .service_type
+            .as_deref()
+            .and_then(ServiceType::parse)
+            .unwrap_or(ServiceType::Other),
+        preferred_date: input.preferred_date.clone().unwrap_or_default(),
+        preferred_time: input.preferred_time.clone().unwrap_or_default(),
+    }
+}
+
+/// A multipart booking request: the fields, the file, and any other fields
+/// (the booking page's request key).
+pub struct BookingUpload {
+    pub input: BookingInput,
+    pub attachment: Option<Vec<u8>>,
+    /// The file was over 5 MB and was discarded.
+    pub attachment_too_large: bool,
+    pub extra: std::collections::HashMap<String, String>,
+}
+
+/// Reads the booking fields and the optional `attachment` of a multipart
+/// body; the file is read with a hard cap, so a huge upload is cut off at
+/// 5 MB instead of being buffered whole.
+pub async fn read_multipart(mut multipart: Multipart) -> AppResult<BookingUpload> {
+    let mut fields = std::collections::HashMap::new();
+    let mut attachment = None;
+    let mut too_large = false;
+    let malformed = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge
+        } else {
+            AppError::bad_request("The multipart body is malformed.")
+        }
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "attachment" {
+            // Read to the end even past the limit (discarding), so the client
+            // gets a clear answer instead of a connection reset mid-upload.
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+                if !too_large && bytes.len() + chunk.len() > upload::MAX_BYTES {
+                    too_large = true;
+                    bytes = Vec::new();
+                }
+                if !too_large {
+                    bytes.extend_from_slice(&chunk);
+                }
+            }
+            // A file input left empty is sent as an empty part.
+            if !bytes.is_empty() {
+                attachment = Some(bytes);
+            }
+        } else {
+            let value = field.text().await.map_err(malformed)?;
+            if value.len() > 10_000 {
+                return Err(AppError::PayloadTooLarge);
+            }
+            fields.insert(name, value);
+        }
+    }
+    let input = BookingInput::from_fields(&mut fields);
+    Ok(BookingUpload {
+        input,
+        attachment,
+        attachment_too_large: too_large,
+        extra: fields,
+    })
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct LookupQuery {
+    /// The phone number the booking was made with, in any accepted form.
+    phone: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BookingView {
+    booking_ref: String,
+    status: BookingStatus,
+    service_type: ServiceType,
+    preferred_date: String,
+    preferred_time: String,
+    /// Whether the customer may still cancel it.
+    can_cancel: bool,
+    history: Vec<HistoryEntry>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HistoryEntry {
+    status: BookingStatus,
+    /// UTC timestamp.
+    at: String,
+}
+
+impl From<Found> for BookingView {
+    fn from(f: Found) -> Self {
+        let b = f.booking;
+        BookingView {
+            booking_ref: b.booking_ref,
+            status: b.status,
+            service_type: b.service_type,
+            preferred_date: b.preferred_date.to_string(),
+            preferred_time: fmt_time(b.preferred_time),
+            can_cancel: b.status.customer_may_cancel(),
+            history: f
+                .history
+                .into_iter()
+                .map(|e| HistoryEntry {
+                    status: e.to,
+                    at: e.at,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A booking's status and history, when the phone matches.
+#[utoipa::path(
+    get,
+    path = "/v1/bookings/{booking_ref}",
+    tag = "bookings",
+    params(("booking_ref" = String, Path, description = "DAY-YYYYMMDD-NNN"), LookupQuery),
+    responses(
+        (status = 200, body = BookingView),
+        (status = 404, description = "Unknown reference or wrong phone (the same answer)", body = ErrorBody),
+        (status = 429, description = "Rate limited", body = ErrorBody),
+    )
+)]
+pub async fn lookup(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(booking_ref): Path<String>,
+    Query(q): Query<LookupQuery>,
+) -> AppResult<axum::Json<BookingView>> {
+    state.limits.lookups.check(ip)?;
+    let found = service::lookup(&state, &booking_ref, q.phone.as_deref().unwrap_or("")).await?;
+    Ok(axum::Json(found.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CancelInput {
+    phone: Option<String>,
+}
+
+/// Customer self-cancel while the car is not yet checked in.
+#[utoipa::path(
+    post,
+    path = "/v1/bookings/{booking_ref}/cancel",
+    tag = "bookings",
+    params(("booking_ref" = String, Path, description = "DAY-YYYYMMDD-NNN")),
+    request_body = CancelInput,
+    responses(
+        (status = 200, body = BookingView),
+        (status = 404, description = "Unknown reference or wrong phone (the same answer)", body = ErrorBody),
+        (status = 409, description = "`invalid_transition`: already checked in, completed or cancelled", body = ErrorBody),
+        (status = 429, description = "Rate limited", body = ErrorBody),
+    )
+)]
+pub async fn cancel(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Path(booking_ref): Path<String>,
+    Json(input): Json<CancelInput>,
+) -> AppResult<axum::Json<BookingView>> {
+    state.limits.lookups.check(ip)?;
+    let found = service::cancel(&state, &booking_ref, input.phone.as_deref().unwrap_or("")).await?;
+    Ok(axum::Json(found.into()))
+}

@@ -1,0 +1,477 @@
+//! Bookings in SQLite. Plain functions over a connection; the caller owns the
+//! transaction, so "capacity check + insert + history + outbox" is one unit.
+
+use std::collections::HashMap;
+
+use jiff::{
+    Timestamp,
+    civil::{Date, Time},
+};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::model::{BookingRef, BookingStatus, ServiceType};
+use super::slots::{Schedule, fmt_time, parse_date, parse_time};
+use crate::config::Config;
+use crate::db::{new_id, ts};
+use crate::notifications::{self, Channel, Subject, messages};
+use crate::phone::Phone;
+
+/// A validated booking request.
+#[derive(Debug, Clone)]
+pub struct NewBooking {
+    pub name: String,
+    pub phone: Phone,
+    pub email: Option<String>,
+    pub vehicle_reg: Option<String>,
+    pub service_type: ServiceType,
+    pub date: Date,
+    pub time: Time,
+    pub notes: String,
+}
+
+/// A stored file that belongs to a new booking.
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub id: String,
+    pub kind: &'static str,
+    pub content_type: &'static str,
+    pub path: String,
+    pub size: usize,
+}
+
+/// A booking as stored.
+#[derive(Debug, Clone)]
+pub struct Booking {
+    pub id: String,
+    pub booking_ref: String,
+    pub customer_name: String,
+    pub customer_phone: String,
+    pub customer_email: Option<String>,
+    pub vehicle_reg: Option<String>,
+    pub service_type: ServiceType,
+    pub preferred_date: Date,
+    pub preferred_time: Time,
+    pub status: BookingStatus,
+    pub notes: String,
+    pub sms_enabled: bool,
+    pub created_at: String,
+}
+
+/// One line of a booking's history.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub from: Option<BookingStatus>,
+    pub to: BookingStatus,
+    pub actor: String,
+    pub note: String,
+    pub at: String,
+}
+
+/// Who changed a booking.
+pub struct Actor<'a> {
+    pub user_id: Option<&'a str>,
+    pub label: &'a str,
+}
+
+impl Actor<'static> {
+    pub const CUSTOMER: Actor<'static> = Actor {
+        user_id: None,
+        label: "customer",
+    };
+}
+
+pub enum Created {
+    New(Booking),
+    /// The same request key was seen before: the earlier booking.
+    Repeat(Booking),
+    /// The slot is at capacity; the next free slots.
+    SlotFull(Vec<(Date, Time)>),
+}
+
+const COLUMNS: &str = "id, booking_ref, customer_name, customer_phone, customer_email, vehicle_reg, \
+                       service_type, preferred_date, preferred_time, status, notes, sms_enabled, created_at";
+
+fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Booking> {
+    let bad = |i: usize, what: &str| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("invalid {what} in bookings row").into(),
+        )
+    };
+    let service: String = r.get(6)?;
+    let date: String = r.get(7)?;
+    let time: String = r.get(8)?;
+    let status: String = r.get(9)?;
+    Ok(Booking {
+        id: r.get(0)?,
+        booking_ref: r.get(1)?,
+        customer_name: r.get(2)?,
+        customer_phone: r.get(3)?,
+        customer_email: r.get(4)?,
+        vehicle_reg: r.get(5)?,
+        service_type: ServiceType::parse(&service).ok_or_else(|| bad(6, "service_type"))?,
+        preferred_date: parse_date(&date).ok_or_else(|| bad(7, "preferred_date"))?,
+        preferred_time: parse_time(&time).ok_or_else(|| bad(8, "preferred_time"))?,
+        status: BookingStatus::parse(&status).ok_or_else(|| bad(9, "status"))?,
+        notes: r.get(10)?,
+        sms_enabled: r.get(11)?,
+        created_at: r.get(12)?,
+    })
+}
+
+pub fn find_by_ref(conn: &Connection, booking_ref: &str) -> rusqlite::Result<Option<Booking>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM bookings WHERE booking_ref = ?1"),
+        [booking_ref],
+        from_row,
+    )
+    .optional()
+}
+
+fn find_by_request_key(conn: &Connection, key: &str) -> rusqlite::Result<Option<Booking>> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM bookings WHERE request_key = ?1"),
+        [key],
+        from_row,
+    )
+    .optional()
+}
+
+/// The booking with this ref, only when `key` is the one it was created with.
+pub fn find_by_ref_and_key(
+    conn: &Connection,
+    booking_ref: &str,
+    key: &str,
+) -> rusqlite::Result<Option<Booking>> {
+    Ok(find_by_request_key(conn, key)?.filter(|b| b.booking_ref == booking_ref))
+}
+
+pub fn events(conn: &Connection, booking_id: &str) -> rusqlite::Result<Vec<Event>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT from_status, to_status, actor_label, note, created_at FROM booking_events
+         WHERE booking_id = ?1 ORDER BY created_at, rowid",
+    )?;
+    stmt.query_map([booking_id], |r| {
+        let from: Option<String> = r.get(0)?;
+        let to: String = r.get(1)?;
+        Ok(Event {
+            from: from.as_deref().and_then(BookingStatus::parse),
+            to: BookingStatus::parse(&to).unwrap_or(BookingStatus::Requested),
+            actor: r.get(2)?,
+            note: r.get(3)?,
+            at: r.get(4)?,
+        })
+    })?
+    .collect()
+}
+
+/// Bookings holding each slot of the days `from..=to`.
+pub fn slot_counts(
+    conn: &Connection,
+    from: Date,
+    to: Date,
+) -> rusqlite::Result<HashMap<(Date, Time), i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT preferred_date, preferred_time, COUNT(*) FROM bookings
+         WHERE preferred_date BETWEEN ?1 AND ?2 AND status <> 'cancelled'
+         GROUP BY preferred_date, preferred_time",
+    )?;
+    let rows = stmt.query_map([from.to_string(), to.to_string()], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    let mut counts = HashMap::new();
+    for row in rows {
+        let (d, t, n) = row?;
+        if let (Some(d), Some(t)) = (parse_date(&d), parse_time(&t)) {
+            counts.insert((d, t), n);
+        }
+    }
+    Ok(counts)
+}
+
+/// Up to `limit` bookable slots with room, after `date` `time`.
+pub fn next_free_slots(
+    conn: &Connection,
+    config: &Config,
+    date: Date,
+    time: Time,
+    now: Timestamp,
+    limit: usize,
+) -> rusqlite::Result<Vec<(Date, Time)>> {
+    let schedule = Schedule::new(config);
+    let start = date.max(schedule.today(now));
+    let end = schedule.last_bookable_day(now);
+    if start > end {
+        return Ok(Vec::new());
+    }
+    let counts = slot_counts(conn, start, end)?;
+    let mut free = Vec::new();
+    let mut day = start;
+    while day <= end && free.len() < limit {
+        for t in schedule.slot_times(day) {
+            let later = day > date || t > time;
+            let room = counts.get(&(day, t)).copied().unwrap_or(0) < schedule.capacity();
+            if later && room && schedule.check(day, t, now).is_ok() {
+                free.push((day, t));
+                if free.len() == limit {
+                    break;
+                }
+            }
+        }
+        match day.tomorrow() {
+            Ok(next) => day = next,
+            Err(_) => break,
+        }
+    }
+    Ok(free)
+}
+
+/// Creates a booking if its slot has room. Must run in a write transaction:
+/// the count and the insert are then atomic, so concurrent requests can
+/// never overbook a slot, and the per-day sequence can never repeat.
+pub fn create(
+    tx: &Connection,
+    config: &Config,
+    new: &NewBooking,
+    attachment: Option<&NewAttachment>,
+    request_key: Option<&str>,
+    now: Timestamp,
+) -> anyhow::Result<Created> {
+    if let Some(key) = request_key
+        && let Some(existing) = find_by_request_key(tx, key)?
+    {
+        return Ok(Created::Repeat(existing));
+    }
+    let schedule = Schedule::new(config);
+    let (date, time) = (new.date.to_string(), fmt_time(new.time));
+    let taken: i64 = tx.query_row(
+        "SELECT COUNT(*) FROM bookings WHERE preferred_date = ?1 AND preferred_time = ?2 AND status <> 'cancelled'",
+        [&date, &time],
+        |r| r.get(0),
+    )?;
+    if taken >= schedule.capacity() {
+        let alternatives = next_free_slots(tx, config, new.date, new.time, now, 3)?;
+        return Ok(Created::SlotFull(alternatives));
+    }
+    let booking_ref = next_ref(tx, schedule.today(now))?;
+    let id = new_id();
+    tx.execute(
+        "INSERT INTO bookings (id, booking_ref, customer_name, customer_phone, customer_email, vehicle_reg,
+                               service_type, preferred_date, preferred_time, status, notes, request_key, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'requested', ?10, ?11, ?12, ?12)",
+        params![
+            id,
+            booking_ref.as_str(),
+            new.name,
+            new.phone.as_str(),
+            new.email,
+            new.vehicle_reg,
+            new.service_type.as_str(),
+            date,
+            time,
+            new.notes,
+            request_key,
+            ts(now),
+        ],
+    )?;
+    add_event(
+        tx,
+        &id,
+        None,
+        BookingStatus::Requested,
+        &Actor::CUSTOMER,
+        "",
+        now,
+    )?;
+    if let Some(a) = attachment {
+        tx.execute(
+            "INSERT INTO booking_attachments (id, booking_id, kind, content_type, path, size_bytes, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![a.id, id, a.kind, a.content_type, a.path, a.size as i64, ts(now)],
+        )?;
+    }
+    let booking = find_by_ref(tx, booking_ref.as_str())?
+        .ok_or_else(|| anyhow::anyhow!("booking vanished inside its own transaction"))?;
+    enqueue_received(tx, config, &booking, now)?;
+    Ok(Created::New(booking))
+}
+
+/// The next `DAY-YYYYMMDD-NNN` of `day` (an index range scan on the unique ref).
+fn next_ref(tx: &Connection, day: Date) -> rusqlite::Result<BookingRef> {
+    let (lo, hi) = BookingRef::day_range(day);
+    let last: Option<i64> = tx.query_row(
+        "SELECT MAX(CAST(substr(booking_ref, 14) AS INTEGER)) FROM bookings
+         WHERE booking_ref > ?1 AND booking_ref < ?2",
+        [lo, hi],
+        |r| r.get(0),
+    )?;
+    let next = u32::try_from(last.unwrap_or(0) + 1).unwrap_or(u32::MAX);
+    Ok(BookingRef::new(day, next))
+}
+
+fn add_event(
+    tx: &Connection,
+    booking_id: &str,
+    from: Option<BookingStatus>,
+    to: BookingStatus,
+    actor: &Actor<'_>,
+    note: &str,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO booking_events (id, booking_id, from_status, to_status, actor_user_id, actor_label, note, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            new_id(),
+            booking_id,
+            from.map(BookingStatus::as_str),
+            to.as_str(),
+            actor.user_id,
+            actor.label,
+            note,
+            ts(now)
+        ],
+    )?;
+    Ok(())
+}
+
+/// Moves a booking to `to` if the lifecycle allows it, recording who did it.
+/// Returns the refused transition's 409 otherwise.
+pub fn transition(
+    tx: &Connection,
+    config: &Config,
+    booking: &Booking,
+    to: BookingStatus,
+    actor: &Actor<'_>,
+    note: &str,
+    now: Timestamp,
+) -> Result<Booking, crate::error::AppError> {
+    if !booking.status.can_become(to) {
+        return Err(super::model::invalid_transition(booking.status, to));
+    }
+    tx.execute(
+        "UPDATE bookings SET status = ?1, updated_at = ?2 WHERE id = ?3",
+        params![to.as_str(), ts(now), booking.id],
+    )?;
+    add_event(tx, &booking.id, Some(booking.status), to, actor, note, now)?;
+    let updated = Booking {
+        status: to,
+        ..booking.clone()
+    };
+    if to == BookingStatus::Cancelled {
+        enqueue_cancelled(tx, config, &updated, now)?;
+    }
+    Ok(updated)
+}
+
+/// "Tue 24 Nov 08:30", as messages and pages show a slot.
+pub fn when(date: Date, time: Time) -> String {
+    format!("{} {}", date.strftime("%a %-d %b"), fmt_time(time))
+}
+
+fn with_facts<T>(
+    config: &Config,
+    b: &Booking,
+    f: impl FnOnce(&messages::BookingFacts<'_>) -> T,
+) -> T {
+    let when = when(b.preferred_date, b.preferred_time);
+    f(&messages::BookingFacts {
+        booking_ref: &b.booking_ref,
+        customer_name: &b.customer_name,
+        customer_phone: &b.customer_phone,
+        vehicle_reg: b.vehicle_reg.as_deref().unwrap_or(""),
+        service: b.service_type.label(config),
+        when: &when,
+    })
+}
+
+/// "Booking received" for the customer, "new booking" for staff.
+fn enqueue_received(
+    tx: &Connection,
+    config: &Config,
+    b: &Booking,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    with_facts(config, b, |facts| -> anyhow::Result<()> {
+        let about = Subject {
+            booking_id: Some(&b.id),
+            lead_id: None,
+        };
+        if b.sms_enabled {
+            let m = messages::booking_received_sms(config, facts);
+            notifications::enqueue(
+                tx,
+                Channel::Sms,
+                &b.customer_phone,
+                "booking_received",
+                &m,
+                about,
+                now,
+            )?;
+        }
+        if let Some(email) = &b.customer_email {
+            let m = messages::booking_received_email(config, facts);
+            notifications::enqueue(
+                tx,
+                Channel::Email,
+                email,
+                "booking_received",
+                &m,
+                about,
+                now,
+            )?;
+        }
+        let staff = messages::new_booking_staff(facts);
+        for email in &config.business.staff_emails {
+            notifications::enqueue(tx, Channel::Email, email, "new_booking", &staff, about, now)?;
+        }
+        for phone in &config.business.staff_phones {
+            notifications::enqueue(tx, Channel::Sms, phone, "new_booking", &staff, about, now)?;
+        }
+        Ok(())
+    })
+}
+
+fn enqueue_cancelled(
+    tx: &Connection,
+    config: &Config,
+    b: &Booking,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    with_facts(config, b, |facts| -> anyhow::Result<()> {
+        let about = Subject {
+            booking_id: Some(&b.id),
+            lead_id: None,
+        };
+        if b.sms_enabled {
+            let m = messages::booking_cancelled_sms(config, facts);
+            notifications::enqueue(
+                tx,
+                Channel::Sms,
+                &b.customer_phone,
+                "booking_cancelled",
+                &m,
+                about,
+                now,
+            )?;
+        }
+        if let Some(email) = &b.customer_email {
+            let m = messages::booking_cancelled_email(config, facts);
+            notifications::enqueue(
+                tx,
+                Channel::Email,
+                email,
+                "booking_cancelled",
+                &m,
+                about,
+                now,
+            )?;
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,71 @@
+//! The outbox (SPEC §8): every message is a row in `notifications`, written in
+//! the same transaction as the change it reports, so a message is never lost
+//! and a failed gateway never blocks or loses a booking. The sending worker
+//! reads these rows.
+
+pub mod messages;
+
+use jiff::Timestamp;
+use rusqlite::{Connection, params};
+use serde::Serialize;
+
+use crate::db::{new_id, ts};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Sms,
+    WhatsApp,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+            Channel::WhatsApp => "whatsapp",
+        }
+    }
+}
+
+/// The content of one message.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Message {
+    /// Email subject; empty for SMS.
+    pub subject: String,
+    pub text: String,
+}
+
+/// What a message is about, for the notifications log and retries.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Subject<'a> {
+    pub booking_id: Option<&'a str>,
+    pub lead_id: Option<&'a str>,
+}
+
+/// Queues one message for sending.
+pub fn enqueue(
+    conn: &Connection,
+    channel: Channel,
+    recipient: &str,
+    template: &str,
+    message: &Message,
+    about: Subject<'_>,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    conn.execute(
+        "INSERT INTO notifications (id, channel, recipient, template, payload, status, next_attempt_at, booking_id, lead_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?8, ?6)",
+        params![
+            new_id(),
+            channel.as_str(),
+            recipient,
+            template,
+            serde_json::to_string(message)?,
+            ts(now),
+            about.booking_id,
+            about.lead_id,
+        ],
+    )?;
+    Ok(())
+}

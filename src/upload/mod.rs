@@ -1,0 +1,305 @@
+//! Uploads (SPEC §7): accepted by content, never by name or declared type;
+//! images decoded with pixel limits and re-encoded (which drops EXIF, GPS and
+//! anything appended) into a large version and a thumbnail; files written
+//! atomically under `<data_dir>/uploads/`. Booking attachments use it now,
+//! vehicle photos reuse it.
+
+use std::{
+    io::{Cursor, Write},
+    path::{Path, PathBuf},
+};
+
+use image::{
+    DynamicImage, ImageDecoder, ImageReader, codecs::jpeg::JpegEncoder, imageops::FilterType,
+};
+use tokio::sync::Semaphore;
+
+/// Largest accepted upload.
+pub const MAX_BYTES: usize = 5 * 1024 * 1024;
+/// Longest side of the stored large version.
+pub const LARGE_PX: u32 = 1600;
+/// Longest side of the thumbnail.
+pub const THUMB_PX: u32 = 400;
+/// Decoding refuses anything larger (a decompression bomb is tiny on the wire).
+const MAX_SIDE_PX: u32 = 8000;
+const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
+const JPEG_QUALITY: u8 = 82;
+
+/// What a file really is, judged by its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Jpeg,
+    Png,
+    Webp,
+    Pdf,
+}
+
+impl Kind {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Kind::Jpeg => "image/jpeg",
+            Kind::Png => "image/png",
+            Kind::Webp => "image/webp",
+            Kind::Pdf => "application/pdf",
+        }
+    }
+
+    pub fn is_image(self) -> bool {
+        self != Kind::Pdf
+    }
+}
+
+/// Identifies a file by its content.
+pub fn sniff(bytes: &[u8]) -> Option<Kind> {
+    match infer::get(bytes)?.mime_type() {
+        "image/jpeg" => Some(Kind::Jpeg),
+        "image/png" => Some(Kind::Png),
+        "image/webp" => Some(Kind::Webp),
+        "application/pdf" => Some(Kind::Pdf),
+        _ => None,
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("The file is larger than 5 MB.")]
+    TooLarge,
+    #[error("Only JPEG, PNG or WebP photos are accepted.")]
+    NotAnImage,
+    #[error("Only JPEG, PNG or WebP photos, or a PDF, are accepted.")]
+    Unsupported,
+    #[error("The image is too large (at most {MAX_SIDE_PX} × {MAX_SIDE_PX} pixels).")]
+    TooManyPixels,
+    #[error("The file looks damaged and could not be read.")]
+    Damaged,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// A re-encoded photo, ready to store.
+pub struct ProcessedImage {
+    pub large: Vec<u8>,
+    pub thumb: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Decodes with limits, applies the camera's orientation, and re-encodes a
+/// large JPEG and a thumbnail. CPU-heavy: call from `spawn_blocking`.
+pub fn process_image(bytes: &[u8]) -> Result<ProcessedImage, UploadError> {
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_SIDE_PX);
+    limits.max_image_height = Some(MAX_SIDE_PX);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|_| UploadError::Damaged)?;
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(decode_error)?;
+    let orientation = decoder.orientation().map_err(decode_error)?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    img.apply_orientation(orientation);
+    let large = shrink(&img, LARGE_PX);
+    let thumb = shrink(&large, THUMB_PX);
+    Ok(ProcessedImage {
+        width: large.width(),
+        height: large.height(),
+        large: encode_jpeg(&large)?,
+        thumb: encode_jpeg(&thumb)?,
+    })
+}
+
+fn decode_error(e: image::ImageError) -> UploadError {
+    match e {
+        image::ImageError::Limits(_) => UploadError::TooManyPixels,
+        _ => UploadError::Damaged,
+    }
+}
+
+fn shrink(img: &DynamicImage, max_side: u32) -> DynamicImage {
+    if img.width() <= max_side && img.height() <= max_side {
+        img.clone()
+    } else {
+        img.resize(max_side, max_side, FilterType::Triangle)
+    }
+}
+
+fn encode_jpeg(img: &DynamicImage) -> Result<Vec<u8>, UploadError> {
+    let mut out = Vec::new();
+    // JPEG has no alpha: flatten to RGB.
+    let rgb = img.to_rgb8();
+    JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)
+        .encode_image(&rgb)
+        .map_err(|e| UploadError::Internal(anyhow::anyhow!("jpeg encoding failed: {e}")))?;
+    Ok(out)
+}
+
+/// A PDF must start with the PDF header (already sniffed) and end with an EOF marker.
+pub fn check_pdf(bytes: &[u8]) -> Result<(), UploadError> {
+    let tail = &bytes[bytes.len().saturating_sub(1024)..];
+    if tail.windows(5).any(|w| w == b"%%EOF") {
+        Ok(())
+    } else {
+        Err(UploadError::Damaged)
+    }
+}
+
+/// A file checked and ready to store.
+pub struct Prepared {
+    pub kind: Kind,
+    /// What is stored: re-encoded JPEG for photos, the PDF as sent.
+    pub bytes: Vec<u8>,
+    pub extension: &'static str,
+    pub content_type: &'static str,
+}
+
+/// The uploads directory and the bound on concurrent image decodes (each can
+/// take a few hundred MB at the limit; a 1–2 core box decodes one at a time).
+pub struct Uploads {
+    root: PathBuf,
+    decodes: Semaphore,
+}
+
+impl Uploads {
+    pub fn new(data_dir: &Path) -> Uploads {
+        Uploads {
+            root: data_dir.join("uploads"),
+            decodes: Semaphore::new(1),
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// Checks a booking attachment (photo or PDF) and prepares what to store.
+    pub async fn prepare_attachment(&self, bytes: Vec<u8>) -> Result<Prepared, UploadError> {
+        if bytes.len() > MAX_BYTES {
+            return Err(UploadError::TooLarge);
+        }
+        match sniff(&bytes).ok_or(UploadError::Unsupported)? {
+            Kind::Pdf => {
+                check_pdf(&bytes)?;
+                Ok(Prepared {
+                    kind: Kind::Pdf,
+                    bytes,
+                    extension: "pdf",
+                    content_type: Kind::Pdf.content_type(),
+                })
+            }
+            kind => {
+                let image = self.process(bytes).await?;
+                Ok(Prepared {
+                    kind,
+                    bytes: image.large,
+                    extension: "jpg",
+                    content_type: Kind::Jpeg.content_type(),
+                })
+            }
+        }
+    }
+
+    /// Checks and re-encodes a photo off the async runtime.
+    pub async fn process(&self, bytes: Vec<u8>) -> Result<ProcessedImage, UploadError> {
+        if bytes.len() > MAX_BYTES {
+            return Err(UploadError::TooLarge);
+        }
+        if !sniff(&bytes).is_some_and(Kind::is_image) {
+            return Err(UploadError::NotAnImage);
+        }
+        let _permit = self
+            .decodes
+            .acquire()
+            .await
+            .map_err(|e| UploadError::Internal(e.into()))?;
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| process_image(&bytes)))
+            .await
+            .map_err(|e| UploadError::Internal(e.into()))?
+    }
+
+    /// Writes `bytes` to `rel` atomically: a temporary file, fsync, rename.
+    /// A crash leaves either the whole file or none.
+    pub async fn store(&self, rel: &str, bytes: Vec<u8>) -> anyhow::Result<()> {
+        let path = self.path(rel);
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let dir = path
+                .parent()
+                .ok_or_else(|| anyhow::anyhow!("upload path has no parent"))?;
+            std::fs::create_dir_all(dir)?;
+            let tmp = path.with_extension("part");
+            let result = (|| -> std::io::Result<()> {
+                let mut f = std::fs::File::create(&tmp)?;
+                f.write_all(&bytes)?;
+                f.sync_all()?;
+                std::fs::rename(&tmp, &path)?;
+                std::fs::File::open(dir)?.sync_all()
+            })();
+            if result.is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+            Ok(result?)
+        })
+        .await?
+    }
+
+    /// Removes stored files (and their directory once empty); missing files are fine.
+    pub async fn remove(&self, rels: Vec<String>) {
+        let paths: Vec<PathBuf> = rels.iter().map(|r| self.path(r)).collect();
+        let _ = tokio::task::spawn_blocking(move || {
+            for p in &paths {
+                let _ = std::fs::remove_file(p);
+                if let Some(dir) = p.parent() {
+                    let _ = std::fs::remove_dir(dir);
+                }
+            }
+        })
+        .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = DynamicImage::new_rgb8(w, h);
+        let mut out = Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn sniffs_by_content_not_name() {
+        assert_eq!(sniff(&png(2, 2)), Some(Kind::Png));
+        assert_eq!(sniff(b"%PDF-1.7\n..."), Some(Kind::Pdf));
+        assert_eq!(sniff(b"just text, named photo.jpg"), None);
+        assert_eq!(sniff(b"GIF89a......"), None);
+    }
+
+    #[test]
+    fn big_photos_are_shrunk_and_reencoded_as_jpeg() {
+        let out = process_image(&png(3200, 1000)).unwrap();
+        assert_eq!((out.width, out.height), (1600, 500));
+        assert_eq!(sniff(&out.large), Some(Kind::Jpeg));
+        let thumb = image::load_from_memory(&out.thumb).unwrap();
+        assert_eq!((thumb.width(), thumb.height()), (400, 125));
+    }
+
+    #[test]
+    fn decompression_bombs_are_refused() {
+        assert!(matches!(
+            process_image(&png(9000, 10)),
+            Err(UploadError::TooManyPixels)
+        ));
+    }
+
+    #[test]
+    fn truncated_images_are_refused() {
+        let data = png(50, 50);
+        assert!(matches!(
+            process_image(&data[..data.len() / 2]),
+            Err(UploadError::Damaged)
+        ));
+    }
+}
