@@ -6,6 +6,8 @@
 mod helpers;
 
 mod assets;
+mod booking_pages;
+mod bookings;
 mod cli;
 mod config;
 mod database;
