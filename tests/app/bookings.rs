@@ -523,7 +523,7 @@ async fn creation_lookup_and_cancel_are_rate_limited_per_address() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!(retry >= 1 && retry <= 3600, "{retry}");
+    assert!((1..=3600).contains(&retry), "{retry}");
     assert_eq!(
         res.json::<Value>().await.unwrap()["error"]["code"],
         "rate_limited"
