@@ -9,13 +9,13 @@ setup flow as a person would (typing into the real form), fails if any page
 scrolls sideways or a form does not lead where it should, and saves
 screenshots to target/screenshots/ for a human to look at.
 """
-import base64, json, os, re, shutil, socket, subprocess, sys, tempfile, time, urllib.request
+import base64, json, os, re, shutil, socket, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
 STATIC = "target/x86_64-unknown-linux-musl/release/daytona"
 BIN = sys.argv[1] if len(sys.argv) > 1 else (STATIC if os.path.exists(STATIC) else "target/release/daytona")
 OUT = "target/screenshots"
 WIDTHS = [360, 1280]
-PUBLIC = ["/", "/about", "/services", "/contact", "/privacy", "/no-such-page"]
+PUBLIC = ["/", "/about", "/services", "/contact", "/privacy", "/book", "/booking-status", "/no-such-page"]
 ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
 
 
@@ -44,8 +44,11 @@ class Driver:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.base + path, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return json.loads(r.read())["value"] if path != "/session" else json.loads(r.read())["value"]
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return json.loads(r.read())["value"]
+        except urllib.error.HTTPError as e:
+            raise RuntimeError(f"webdriver {method} {path}: {e.read().decode()[:300]}") from None
 
     def s(self, method, path, body=None):
         return self.call(method, f"/session/{self.sid}{path}", body)
@@ -67,6 +70,18 @@ class Driver:
 
     def click(self, css):
         self.s("POST", f"/element/{self.find(css)}/click", {})
+
+    def wait(self, condition, timeout=5.0):
+        """Polls a JS expression until it is true (after a click that navigates)."""
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                if self.js("return !!(" + condition + ")"):
+                    return True
+            except RuntimeError:
+                pass  # the page is being replaced
+            time.sleep(0.1)
+        return False
 
     def shot(self, name):
         # Grow the window to the page so the screenshot shows all of it.
@@ -131,6 +146,50 @@ def main():
             check_page(d, failures, f"/admin/login @{width}")
             d.shot(f"admin-login-{width}")
 
+        # A customer books on a phone: the slot list follows the day (JS),
+        # then Details -> Confirm -> Reference, then the status page.
+        d.size(360, 800)
+        d.go(site + "/book")
+        d.js("""var i = document.querySelector('#preferred_date');
+                var t = new Date(Date.now() + 3 * 86400000); while (t.getDay() === 0) t = new Date(t.getTime() + 86400000);
+                i.value = t.toISOString().slice(0, 10); i.dispatchEvent(new Event('change'));""")
+        time.sleep(1.0)
+        if d.js("return document.querySelectorAll('#slots input[name=preferred_time]').length") < 1:
+            failures.append("book: changing the day showed no free times")
+        if d.js("return getComputedStyle(document.querySelector('.js-hide')).display") != "none":
+            failures.append("book: 'Show free times' button still shown with JavaScript on")
+        d.click("#slots .slot input")
+        d.js("document.querySelector('#service_type').value = 'brake_check'")
+        d.type("#name", "Thoko Mvula")
+        d.type("#phone", "0999 555 444")
+        d.type("#vehicle_reg", "ZA 9876")
+        d.shot("book-details-filled-360")
+        d.click("button[value=review]")
+        d.wait("document.title.indexOf('Confirm') >= 0")
+        if d.js("return document.title").find("Confirm") < 0:
+            failures.append("book: Continue did not lead to the confirm step")
+        check_page(d, failures, "confirm @360")
+        d.shot("book-confirm-360")
+        d.click("label[for=consent]")
+        d.click("form[action='/book/confirm'] button[type=submit]")
+        d.wait("document.querySelector('.booking-ref')")
+        booking_ref = d.js("var e = document.querySelector('.booking-ref'); return e ? e.textContent : ''")
+        if not booking_ref.startswith("DAY-"):
+            failures.append("book: no booking reference shown")
+        check_page(d, failures, "reference @360")
+        d.shot("book-reference-360")
+        d.size(1280, 800)
+        d.shot("book-reference-1280")
+        d.size(360, 800)
+        d.go(site + "/booking-status?ref=" + booking_ref)
+        d.type("#phone", "+265999555444")
+        d.click("form[action='/booking-status'] button")
+        d.wait("document.querySelector('ol.history')")
+        if d.js("return document.querySelectorAll('ol.history li').length") != 1:
+            failures.append("status: the booking's history is not shown")
+        check_page(d, failures, "status @360")
+        d.shot("booking-status-found-360")
+
         # First-run setup as the owner would do it: a mistake first, then right.
         d.size(360, 800)
         d.go(link)
@@ -139,6 +198,7 @@ def main():
         d.type("#password", "short")
         d.type("#password_confirm", "short")
         d.click("button[type=submit]")
+        d.wait("document.querySelector('.field-error')")
         if not d.js("return document.querySelectorAll('.field-error').length > 0"):
             failures.append("setup: a short password showed no field error")
         if d.js("return document.querySelector('#name').value") != "Chikondi Banda":
@@ -147,6 +207,7 @@ def main():
         d.type("#password", "a long enough password")
         d.type("#password_confirm", "a long enough password")
         d.click("button[type=submit]")
+        d.wait("location.pathname === '/admin'")
         if not d.js("return location.pathname") == "/admin":
             failures.append("setup: did not land on the dashboard")
         for width in WIDTHS:
@@ -155,6 +216,7 @@ def main():
             check_page(d, failures, f"/admin @{width}")
             d.shot(f"admin-dashboard-{width}")
         d.click("form[action='/admin/logout'] button")
+        d.wait("location.pathname === '/admin/login'")
         if d.js("return location.pathname") != "/admin/login":
             failures.append("sign-out did not return to the sign-in page")
     finally:
