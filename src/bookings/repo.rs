@@ -121,20 +121,18 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Booking> {
 }
 
 pub fn find_by_ref(conn: &Connection, booking_ref: &str) -> rusqlite::Result<Option<Booking>> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM bookings WHERE booking_ref = ?1"),
-        [booking_ref],
-        from_row,
-    )
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM bookings WHERE booking_ref = ?1"
+    ))?
+    .query_row([booking_ref], from_row)
     .optional()
 }
 
 fn find_by_request_key(conn: &Connection, key: &str) -> rusqlite::Result<Option<Booking>> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM bookings WHERE request_key = ?1"),
-        [key],
-        from_row,
-    )
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM bookings WHERE request_key = ?1"
+    ))?
+    .query_row([key], from_row)
     .optional()
 }
 
@@ -249,22 +247,23 @@ pub fn create(
     }
     let schedule = Schedule::new(config);
     let (date, time) = (new.date.to_string(), fmt_time(new.time));
-    let taken: i64 = tx.query_row(
-        "SELECT COUNT(*) FROM bookings WHERE preferred_date = ?1 AND preferred_time = ?2 AND status <> 'cancelled'",
-        [&date, &time],
-        |r| r.get(0),
-    )?;
+    let taken: i64 = tx
+        .prepare_cached(
+            "SELECT COUNT(*) FROM bookings WHERE preferred_date = ?1 AND preferred_time = ?2 AND status <> 'cancelled'",
+        )?
+        .query_row([&date, &time], |r| r.get(0))?;
     if taken >= schedule.capacity() {
         let alternatives = next_free_slots(tx, config, new.date, new.time, now, 3)?;
         return Ok(Created::SlotFull(alternatives));
     }
     let booking_ref = next_ref(tx, schedule.today(now))?;
     let id = new_id();
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO bookings (id, booking_ref, customer_name, customer_phone, customer_email, vehicle_reg,
                                service_type, preferred_date, preferred_time, status, notes, request_key, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'requested', ?10, ?11, ?12, ?12)",
-        params![
+    )?
+    .execute(params![
             id,
             booking_ref.as_str(),
             new.name,
@@ -277,8 +276,7 @@ pub fn create(
             new.notes,
             request_key,
             ts(now),
-        ],
-    )?;
+        ])?;
     add_event(
         tx,
         &id,
@@ -301,17 +299,16 @@ pub fn create(
     Ok(Created::New(booking))
 }
 
-/// The next `DAY-YYYYMMDD-NNN` of `day` (an index range scan on the unique ref).
+/// The next `DAY-YYYYMMDD-NNN` of `day`, from the per-day counter.
 fn next_ref(tx: &Connection, day: Date) -> rusqlite::Result<BookingRef> {
-    let (lo, hi) = BookingRef::day_range(day);
-    let last: Option<i64> = tx.query_row(
-        "SELECT MAX(CAST(substr(booking_ref, 14) AS INTEGER)) FROM bookings
-         WHERE booking_ref > ?1 AND booking_ref < ?2",
-        [lo, hi],
-        |r| r.get(0),
-    )?;
-    let next = u32::try_from(last.unwrap_or(0) + 1).unwrap_or(u32::MAX);
-    Ok(BookingRef::new(day, next))
+    let seq: i64 = tx
+        .prepare_cached(
+            "INSERT INTO booking_ref_counters (day, last_seq) VALUES (?1, 1)
+             ON CONFLICT (day) DO UPDATE SET last_seq = last_seq + 1
+             RETURNING last_seq",
+        )?
+        .query_row([day.strftime("%Y%m%d").to_string()], |r| r.get(0))?;
+    Ok(BookingRef::new(day, u32::try_from(seq).unwrap_or(u32::MAX)))
 }
 
 fn add_event(
@@ -323,10 +320,11 @@ fn add_event(
     note: &str,
     now: Timestamp,
 ) -> rusqlite::Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO booking_events (id, booking_id, from_status, to_status, actor_user_id, actor_label, note, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
+    )?
+    .execute(params![
             new_id(),
             booking_id,
             from.map(BookingStatus::as_str),
@@ -335,8 +333,7 @@ fn add_event(
             actor.label,
             note,
             ts(now)
-        ],
-    )?;
+        ])?;
     Ok(())
 }
 

@@ -53,10 +53,11 @@ pub fn enqueue(
     about: Subject<'_>,
     now: Timestamp,
 ) -> anyhow::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO notifications (id, channel, recipient, template, payload, status, next_attempt_at, booking_id, lead_id, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?8, ?6)",
-        params![
+    )?
+    .execute(params![
             new_id(),
             channel.as_str(),
             recipient,
@@ -65,7 +66,6 @@ pub fn enqueue(
             ts(now),
             about.booking_id,
             about.lead_id,
-        ],
-    )?;
+        ])?;
     Ok(())
 }

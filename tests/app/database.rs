@@ -294,3 +294,51 @@ async fn a_failed_write_rolls_back_everything_it_did() {
     .await;
     assert_eq!(n, 0);
 }
+
+#[tokio::test]
+async fn concurrent_writes_share_commits_but_fail_alone() {
+    let (_dir, db) = open().await;
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            db.write(move |tx| -> anyhow::Result<()> {
+                tx.execute(
+                    "INSERT INTO login_attempts (email, ip, succeeded, at) VALUES (?1, '127.0.0.1', 0, 't')",
+                    [format!("u{i}@x.mw")],
+                )?;
+                // Every third write fails after writing: only its own row goes.
+                anyhow::ensure!(i % 3 != 0, "write {i} refused");
+                Ok(())
+            })
+            .await
+        }));
+    }
+    let mut failed = 0;
+    for t in tasks {
+        if t.await.unwrap().is_err() {
+            failed += 1;
+        }
+    }
+    assert_eq!(failed, 20);
+    let rows: i64 = read(&db, |c| {
+        c.query_row("SELECT COUNT(*) FROM login_attempts", [], |r| r.get(0))
+    })
+    .await;
+    assert_eq!(rows, 40);
+}
+
+#[tokio::test]
+async fn a_panicking_write_is_an_error_and_the_writer_lives_on() {
+    let (_dir, db) = open().await;
+    let result = db
+        .write(|_tx| -> anyhow::Result<()> { panic!("bug in a write") })
+        .await;
+    assert!(result.unwrap_err().to_string().contains("panicked"));
+    exec(&db, BOOKING).await.unwrap();
+    let n: i64 = read(&db, |c| {
+        c.query_row("SELECT COUNT(*) FROM bookings", [], |r| r.get(0))
+    })
+    .await;
+    assert_eq!(n, 1);
+}
