@@ -1,6 +1,7 @@
 -- Daytona schema, version 1: every table of the product.
 --
--- Conventions: ids are UUID strings; times are UTC text 'YYYY-MM-DDTHH:MM:SS.sssZ'
+-- Conventions: ids are UUIDv7 strings (time-ordered, so new rows append to
+-- the end of each index instead of dirtying a random page per insert); times are UTC text 'YYYY-MM-DDTHH:MM:SS.sssZ'
 -- (fixed width, so they sort as text); booking dates and times are the
 -- customer's wall-clock values in the business time zone ('YYYY-MM-DD', 'HH:MM');
 -- money is an integer number of whole currency units; booleans are 0/1.
@@ -137,36 +138,29 @@ CREATE TABLE bookings (
     sms_enabled     INTEGER NOT NULL DEFAULT 1 CHECK (sms_enabled IN (0, 1)),
     reminder_sent   INTEGER NOT NULL DEFAULT 0 CHECK (reminder_sent IN (0, 1)),
     anonymised_at   TEXT,
+    -- A client-chosen key per request (the confirm form's hidden key, or the
+    -- API's Idempotency-Key): a double tap or a retry on a flaky connection
+    -- returns the first booking instead of creating a second one.
+    request_key     TEXT,
     created_at      TEXT NOT NULL,
     updated_at      TEXT NOT NULL
 );
--- Slot capacity checks and the admin date filter.
+-- Slot capacity checks and the admin date filter. Customers find their booking
+-- by ref (unique); the admin text search runs within the date-filtered rows.
 CREATE INDEX bookings_slot ON bookings(preferred_date, preferred_time, status);
 CREATE INDEX bookings_status_date ON bookings(status, preferred_date);
 CREATE INDEX bookings_created ON bookings(created_at);
-CREATE INDEX bookings_phone ON bookings(customer_phone);
--- Reminder job: confirmed/rescheduled bookings not yet reminded.
-CREATE INDEX bookings_reminder ON bookings(reminder_sent, status, preferred_date);
+CREATE UNIQUE INDEX bookings_request_key ON bookings(request_key) WHERE request_key IS NOT NULL;
+-- Reminder job: only confirmed/rescheduled bookings not yet reminded are in it.
+CREATE INDEX bookings_reminder ON bookings(preferred_date, preferred_time)
+    WHERE reminder_sent = 0 AND status IN ('confirmed', 'rescheduled');
 
--- Substring search over ref, name, phone and registration for the admin `q` filter.
-CREATE VIRTUAL TABLE bookings_search USING fts5(
-    booking_ref, customer_name, customer_phone, vehicle_reg,
-    content = 'bookings', content_rowid = 'rowid', tokenize = 'trigram'
-);
-CREATE TRIGGER bookings_search_insert AFTER INSERT ON bookings BEGIN
-    INSERT INTO bookings_search(rowid, booking_ref, customer_name, customer_phone, vehicle_reg)
-    VALUES (new.rowid, new.booking_ref, new.customer_name, new.customer_phone, new.vehicle_reg);
-END;
-CREATE TRIGGER bookings_search_delete AFTER DELETE ON bookings BEGIN
-    INSERT INTO bookings_search(bookings_search, rowid, booking_ref, customer_name, customer_phone, vehicle_reg)
-    VALUES ('delete', old.rowid, old.booking_ref, old.customer_name, old.customer_phone, old.vehicle_reg);
-END;
-CREATE TRIGGER bookings_search_update AFTER UPDATE OF booking_ref, customer_name, customer_phone, vehicle_reg ON bookings BEGIN
-    INSERT INTO bookings_search(bookings_search, rowid, booking_ref, customer_name, customer_phone, vehicle_reg)
-    VALUES ('delete', old.rowid, old.booking_ref, old.customer_name, old.customer_phone, old.vehicle_reg);
-    INSERT INTO bookings_search(rowid, booking_ref, customer_name, customer_phone, vehicle_reg)
-    VALUES (new.rowid, new.booking_ref, new.customer_name, new.customer_phone, new.vehicle_reg);
-END;
+-- The last booking_ref sequence number handed out per business day, so the
+-- next ref is one indexed read however many bookings the day already has.
+CREATE TABLE booking_ref_counters (
+    day       TEXT PRIMARY KEY CHECK (day GLOB '[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]'),
+    last_seq  INTEGER NOT NULL CHECK (last_seq >= 1)
+) WITHOUT ROWID;
 
 CREATE TABLE booking_events (
     id             TEXT PRIMARY KEY,
@@ -240,8 +234,8 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_queue ON notifications(status, next_attempt_at);
 CREATE INDEX notifications_channel ON notifications(channel, status, created_at);
 CREATE INDEX notifications_created ON notifications(created_at);
-CREATE INDEX notifications_booking ON notifications(booking_id);
-CREATE INDEX notifications_lead ON notifications(lead_id);
+CREATE INDEX notifications_booking ON notifications(booking_id) WHERE booking_id IS NOT NULL;
+CREATE INDEX notifications_lead ON notifications(lead_id) WHERE lead_id IS NOT NULL;
 
 CREATE TABLE audit_logs (
     id             TEXT PRIMARY KEY,

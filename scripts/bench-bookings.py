@@ -17,6 +17,8 @@ import json, os, re, shutil, socket, sqlite3, subprocess, sys, tempfile, time
 STATIC = "target/x86_64-unknown-linux-musl/release/daytona"
 BIN = sys.argv[1] if len(sys.argv) > 1 else (STATIC if os.path.exists(STATIC) else "target/release/daytona")
 SECONDS = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+# Concurrent clients; more of them share each commit (group commit).
+CONNECTIONS = int(os.environ.get("CONNECTIONS", "32"))
 
 # Requests cycle through the weekday slots of the coming weeks, as real
 # bookings spread over the calendar (each slot holds a bounded number).
@@ -88,7 +90,7 @@ def main():
     with open(script, "w") as f:
         dates = ", ".join(f'"{d}"' for d in weekdays(40))
         f.write(f"DATES = {{{dates}}}\n" + LUA)
-    out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", "-c8", f"-d{SECONDS}s", "-s", script,
+    out = subprocess.run(["taskset", "-c", "1", "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{SECONDS}s", "-s", script,
                           f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True).stdout
     server.terminate(); server.wait()
 

@@ -293,8 +293,21 @@ pub fn create(
             params![a.id, id, a.kind, a.content_type, a.path, a.size as i64, ts(now)],
         )?;
     }
-    let booking = find_by_ref(tx, booking_ref.as_str())?
-        .ok_or_else(|| anyhow::anyhow!("booking vanished inside its own transaction"))?;
+    let booking = Booking {
+        id,
+        booking_ref: booking_ref.to_string(),
+        customer_name: new.name.clone(),
+        customer_phone: new.phone.as_str().to_owned(),
+        customer_email: new.email.clone(),
+        vehicle_reg: new.vehicle_reg.clone(),
+        service_type: new.service_type,
+        preferred_date: new.date,
+        preferred_time: new.time,
+        status: BookingStatus::Requested,
+        notes: new.notes.clone(),
+        sms_enabled: true,
+        created_at: ts(now),
+    };
     enqueue_received(tx, config, &booking, now)?;
     Ok(Created::New(booking))
 }

@@ -53,6 +53,8 @@ struct Inner {
     path: PathBuf,
     /// The writer thread's queue; the thread ends when the last `Db` is dropped.
     writer: mpsc::Sender<Job>,
+    /// Dropping it (with the last `Db`) stops the checkpoint thread.
+    _checkpointer: mpsc::Sender<()>,
     /// Idle read connections; the semaphore bounds how many exist.
     readers: Mutex<Vec<Connection>>,
     reader_slots: Semaphore,
@@ -81,15 +83,25 @@ impl Db {
         let path = data_dir.join(DB_FILE);
         let mut conn = open_connection(&path, false)?;
         migrate(&mut conn)?;
+        // Checkpoints copy the WAL into the database file and fsync it; doing
+        // that on the writer would stall every queued booking behind it.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpoint_conn = open_connection(&path, false)?;
         let (writer, jobs) = mpsc::channel();
         std::thread::Builder::new()
             .name("db-writer".into())
             .spawn(move || writer_loop(conn, jobs))
             .context("cannot start the database writer thread")?;
+        let (checkpointer, stop) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("db-checkpoint".into())
+            .spawn(move || checkpoint_loop(checkpoint_conn, stop))
+            .context("cannot start the database checkpoint thread")?;
         Ok(Db {
             inner: Arc::new(Inner {
                 path,
                 writer,
+                _checkpointer: checkpointer,
                 readers: Mutex::new(Vec::new()),
                 reader_slots: Semaphore::new(READERS),
             }),
@@ -259,6 +271,23 @@ fn run_batch(conn: &mut Connection, batch: Vec<TxJob>) {
     }
 }
 
+/// How often the checkpoint thread copies the WAL back into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Runs passive checkpoints beside the writer (they never block it) until
+/// the database is closed, then a final full one.
+fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
+    let checkpoint = |mode: &str| {
+        if let Err(e) = conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(())) {
+            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+        }
+    };
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        checkpoint("PASSIVE");
+    }
+    checkpoint("TRUNCATE");
+}
+
 fn lock<T, E: From<anyhow::Error>>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, E> {
     m.lock()
         .map_err(|_| E::from(anyhow!("database connection lock poisoned")))
@@ -297,7 +326,7 @@ pub fn ts(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-/// A new random id.
+/// A new id: a UUIDv7, unique and time-ordered.
 pub fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid::Uuid::now_v7().to_string()
 }
