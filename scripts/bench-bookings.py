@@ -18,7 +18,7 @@ STATIC = "target/x86_64-unknown-linux-musl/release/daytona"
 BIN = sys.argv[1] if len(sys.argv) > 1 else (STATIC if os.path.exists(STATIC) else "target/release/daytona")
 SECONDS = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 # Concurrent clients; more of them share each commit (group commit).
-CONNECTIONS = int(os.environ.get("CONNECTIONS", "32"))
+CONNECTIONS = int(os.environ.get("CONNECTIONS", "64"))
 
 # Requests cycle through the weekday slots of the coming weeks, as real
 # bookings spread over the calendar (each slot holds a bounded number).
