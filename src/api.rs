@@ -19,6 +19,7 @@ use crate::app::AppState;
 #[openapi(
     // The document's own route is served below, outside `routes!`.
     paths(openapi_json),
+    modifiers(&BearerAuth),
     info(
         title = "Daytona API",
         description = "Workshop bookings and vehicle stock for a car dealership. \
@@ -27,10 +28,26 @@ use crate::app::AppState;
     tags(
         (name = "ops", description = "Health and operations"),
         (name = "bookings", description = "Workshop slots and bookings"),
+        (name = "auth", description = "Staff sign-in for the admin API"),
+        (name = "admin", description = "Staff administration (bearer token, admin_allow networks only)"),
         (name = "meta", description = "This document"),
     )
 )]
 struct ApiDoc;
+
+/// Declares the `bearer` scheme that the admin operations refer to.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
 
 /// The OpenAPI 3 document of this API.
 #[utoipa::path(
@@ -57,6 +74,16 @@ pub fn router() -> Router<AppState> {
         )
         .routes(routes!(crate::bookings::api::lookup))
         .routes(routes!(crate::bookings::api::cancel))
+        .routes(routes!(crate::auth::api::login))
+        .routes(routes!(crate::auth::api::logout))
+        .routes(routes!(crate::auth::api::me))
+        .routes(routes!(crate::bookings::admin_api::list))
+        .routes(routes!(crate::bookings::admin_api::export_csv))
+        .routes(routes!(
+            crate::bookings::admin_api::detail,
+            crate::bookings::admin_api::patch
+        ))
+        .routes(routes!(crate::bookings::admin_api::checkin))
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     // The document describes the finished router, so it is served from an

@@ -73,6 +73,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             web::error_bodies,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::access::admin_allowlist,
+        ))
         .layer(CatchPanicLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

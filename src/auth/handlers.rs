@@ -7,7 +7,6 @@ use axum::{
 };
 use axum_extra::extract::cookie::{Cookie, CookieJar};
 use jiff::{SignedDuration, ToSpan};
-use maud::Markup;
 use rusqlite::params;
 use serde::Deserialize;
 
@@ -219,55 +218,45 @@ pub async fn view_login_post(
         .map(|c| c.value().to_owned())
         .unwrap_or_default();
     session::verify_form(&headers, &expected, &form.csrf)?;
-    let email = form.email.trim().to_lowercase();
-    let lookup = email.clone();
-    let user = state
-        .db
-        .read(move |c| repo::find_user_by_email(c, &lookup).map_err(AppError::from))
-        .await?
-        .filter(|u| !u.disabled);
-    let ok = password::verify_blocking(
-        form.password.clone(),
-        user.as_ref().map(|u| u.password_hash.clone()),
-    )
-    .await?;
-    let now = state.clock.now();
-    let lifetime = SignedDuration::from_hours(state.config.security.session_hours.0.into());
-    let (ua, ip) = (user_agent(&headers), ip.to_string());
-    let user_id = user.filter(|_| ok).map(|u| u.id);
-    let session = state
-        .db
-        .write(move |tx| -> AppResult<Option<repo::NewSession>> {
-            repo::record_login_attempt(tx, &email, &ip, user_id.is_some(), now)?;
-            let Some(id) = user_id else { return Ok(None) };
-            repo::record_login(tx, &id, now)?;
-            Ok(Some(repo::create_session(
-                tx,
-                &id,
-                repo::SessionKind::Cookie,
-                lifetime,
-                &ip,
-                &ua,
-                now,
-            )?))
-        })
-        .await?;
-    let Some(session) = session else {
-        // One message for an unknown email and a wrong password: the form
-        // must not tell an attacker which staff accounts exist.
+    let again = |status: StatusCode, message: &str| {
         let values = views::LoginValues {
             email: &form.email,
             next: &form.next,
         };
-        let page = views::login(
-            &state.config,
-            &form.csrf,
-            &values,
-            Some("Email or password is incorrect."),
-            None,
-        );
-        return Ok((StatusCode::UNAUTHORIZED, page).into_response());
+        (
+            status,
+            views::login(&state.config, &form.csrf, &values, Some(message), None),
+        )
+            .into_response()
     };
+    let user = match super::login::attempt(&state, &form.email, &form.password, ip).await {
+        Ok(user) => user,
+        Err(AppError::Unauthorized { message, .. }) => {
+            return Ok(again(StatusCode::UNAUTHORIZED, &message));
+        }
+        Err(AppError::RateLimited { retry_after_secs }) => {
+            let minutes = retry_after_secs.div_ceil(60);
+            let mut res = again(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!("Too many failed sign-ins. Try again in {minutes} minutes."),
+            );
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+            return Ok(res);
+        }
+        Err(e) => return Err(e),
+    };
+    let now = state.clock.now();
+    let lifetime = SignedDuration::from_hours(state.config.security.session_hours.0.into());
+    let (ua, ip) = (user_agent(&headers), ip.to_string());
+    let id = user.id.clone();
+    let session = state
+        .db
+        .write(move |tx| {
+            repo::create_session(tx, &id, repo::SessionKind::Cookie, lifetime, &ip, &ua, now)
+                .map_err(AppError::Internal)
+        })
+        .await?;
     let jar = jar.add(session::cookie(
         &state,
         &headers,
@@ -275,7 +264,12 @@ pub async fn view_login_post(
         session.token,
         Some(lifetime),
     ));
-    Ok((jar, Redirect::to(safe_next(&form.next))).into_response())
+    let target = if form.next.is_empty() {
+        user.role.home()
+    } else {
+        safe_next(&form.next)
+    };
+    Ok((jar, Redirect::to(target)).into_response())
 }
 
 /// Only local admin paths are followed after sign-in (no open redirect).
@@ -310,7 +304,17 @@ pub async fn view_logout_post(
     Ok((jar, Redirect::to("/admin/login")).into_response())
 }
 
-pub async fn view_dashboard_get(State(state): State<AppState>, staff: Staff) -> AppResult<Markup> {
+pub async fn view_dashboard_get(
+    State(state): State<AppState>,
+    staff: Staff,
+) -> AppResult<Response> {
+    if !staff
+        .user
+        .role
+        .can(super::access::Permission::ManageBookings)
+    {
+        return Ok(Redirect::to(staff.user.role.home()).into_response());
+    }
     let zoned = state
         .clock
         .now()
@@ -356,10 +360,10 @@ pub async fn view_dashboard_get(State(state): State<AppState>, staff: Staff) -> 
         .await?;
     let user = AdminUser {
         name: &staff.user.name,
-        role: staff.user.role.as_str(),
+        role: staff.user.role,
         csrf: &staff.csrf,
     };
-    Ok(views::dashboard(&state.config, &user, &counts))
+    Ok(views::dashboard(&state.config, &user, &counts).into_response())
 }
 
 fn user_agent(headers: &HeaderMap) -> String {

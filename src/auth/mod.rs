@@ -1,7 +1,10 @@
 //! Staff accounts: passwords, sessions, first-run setup, sign-in and the
 //! admin dashboard.
 
+pub mod access;
+pub mod api;
 pub mod handlers;
+pub mod login;
 pub mod model;
 pub mod password;
 pub mod repo;

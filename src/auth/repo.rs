@@ -137,6 +137,15 @@ pub enum SessionKind {
     Bearer,
 }
 
+impl SessionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionKind::Cookie => "cookie",
+            SessionKind::Bearer => "bearer",
+        }
+    }
+}
+
 /// A new session's secrets; only the hash of `token` is stored.
 pub struct NewSession {
     pub token: String,
@@ -156,10 +165,7 @@ pub fn create_session(
     let token = random_token();
     let csrf = random_token();
     let expires_at = now.checked_add(lifetime)?;
-    let kind = match kind {
-        SessionKind::Cookie => "cookie",
-        SessionKind::Bearer => "bearer",
-    };
+    let kind = kind.as_str();
     conn.execute(
         "INSERT INTO sessions (token_hash, user_id, kind, csrf_token, ip, user_agent, created_at, last_seen_at, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
@@ -185,6 +191,7 @@ pub struct SessionUser {
 pub fn find_session(
     conn: &Connection,
     token: &str,
+    kind: SessionKind,
     idle: SignedDuration,
     now: Timestamp,
 ) -> anyhow::Result<Option<SessionUser>> {
@@ -193,8 +200,9 @@ pub fn find_session(
         .query_row(
             "SELECT u.id, u.email, u.name, u.role, u.password_hash, u.disabled, s.csrf_token, s.last_seen_at
              FROM sessions s JOIN users u ON u.id = s.user_id
-             WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.last_seen_at > ?3 AND u.disabled = 0",
-            params![token_hash(token), ts(now), idle_cutoff],
+             WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.last_seen_at > ?3 AND u.disabled = 0
+               AND s.kind = ?4",
+            params![token_hash(token), ts(now), idle_cutoff, kind.as_str()],
             |r| {
                 Ok(SessionUser {
                     user: user_from_row(r)?,

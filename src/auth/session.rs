@@ -45,31 +45,77 @@ impl FromRequestParts<AppState> for Staff {
         let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
             return Err(to_login());
         };
-        let now = state.clock.now();
-        let idle = SignedDuration::from_mins(state.config.security.session_idle_minutes.0.into());
-        let lookup = token.clone();
-        let found = state
-            .db
-            .read(move |c| repo::find_session(c, &lookup, idle, now))
+        let session = live_session(state, &token, repo::SessionKind::Cookie)
             .await
-            .map_err(|e| AppError::Internal(e).into_response())?;
-        let Some(session) = found else {
-            return Err(to_login());
-        };
-        let stale = jiff::Timestamp::strptime("%Y-%m-%dT%H:%M:%S%.fZ", &session.last_seen_at)
-            .map(|seen| now.duration_since(seen) > TOUCH_EVERY)
-            .unwrap_or(true);
-        if stale {
-            let touch = token.clone();
-            state
-                .db
-                .write(move |tx| repo::touch_session(tx, &touch, now).map_err(AppError::from))
-                .await
-                .map_err(IntoResponse::into_response)?;
-        }
+            .map_err(IntoResponse::into_response)?
+            .ok_or_else(to_login)?;
         Ok(Staff {
             user: session.user,
             csrf: session.csrf,
+            token,
+        })
+    }
+}
+
+/// Finds a session that has neither expired nor idled out, and refreshes
+/// its idle clock (at most once a minute, so browsing is not a write per page).
+async fn live_session(
+    state: &AppState,
+    token: &str,
+    kind: repo::SessionKind,
+) -> Result<Option<repo::SessionUser>, AppError> {
+    let now = state.clock.now();
+    let idle = SignedDuration::from_mins(state.config.security.session_idle_minutes.0.into());
+    let lookup = token.to_owned();
+    let found = state
+        .db
+        .read(move |c| repo::find_session(c, &lookup, kind, idle, now))
+        .await?;
+    let Some(session) = found else {
+        return Ok(None);
+    };
+    let stale = jiff::Timestamp::strptime("%Y-%m-%dT%H:%M:%S%.fZ", &session.last_seen_at)
+        .map(|seen| now.duration_since(seen) > TOUCH_EVERY)
+        .unwrap_or(true);
+    if stale {
+        let touch = token.to_owned();
+        state
+            .db
+            .write(move |tx| repo::touch_session(tx, &touch, now).map_err(AppError::from))
+            .await?;
+    }
+    Ok(Some(session))
+}
+
+/// The staff member behind a JSON API request (`Authorization: Bearer …`).
+pub struct ApiStaff {
+    pub user: User,
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for ApiStaff {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let unauthorized = || AppError::Unauthorized {
+            code: "unauthorized",
+            message: "Sign in first: send Authorization: Bearer <token> from POST /v1/auth/login."
+                .into(),
+        };
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(unauthorized)?
+            .to_owned();
+        let session = live_session(state, &token, repo::SessionKind::Bearer)
+            .await?
+            .ok_or_else(unauthorized)?;
+        Ok(ApiStaff {
+            user: session.user,
             token,
         })
     }

@@ -195,7 +195,7 @@ pub async fn create(
         .filter(|k| !k.is_empty() && k.len() <= 200)
         .map(|k| format!("api:{k}"));
     match service::create(&state, new, attachment, key).await? {
-        Outcome::Booked(b) => Ok(created_response(&BookingCreated::from(&b))),
+        Outcome::Booked(b) => Ok(created_response(&BookingCreated::from(b.as_ref()))),
         Outcome::SlotFull(alternatives) => Err(service::slot_full_error(&alternatives)),
     }
 }

@@ -2,7 +2,10 @@
 //! pages), lookup and self-cancel. Staff management builds on `repo` and the
 //! lifecycle in `model`.
 
+pub mod admin_api;
+pub mod admin_pages;
 pub mod api;
+pub mod manage;
 pub mod model;
 pub mod pages;
 pub mod repo;
@@ -38,4 +41,27 @@ pub fn router() -> Router<AppState> {
             get(view_status_get).post(view_status_post),
         )
         .route("/booking-status/cancel", post(view_status_cancel_post))
+        .route("/admin/today", get(admin_pages::view_today_get))
+        .route("/admin/bookings", get(admin_pages::view_bookings_get))
+        .route(
+            "/admin/bookings.csv",
+            get(admin_pages::view_bookings_csv_get),
+        )
+        .route("/admin/bookings/{id}", get(admin_pages::view_booking_get))
+        .route(
+            "/admin/bookings/{id}/attachments/{attachment}",
+            get(admin_pages::view_attachment_get),
+        )
+        .route(
+            "/admin/bookings/{id}/status",
+            post(admin_pages::view_status_post),
+        )
+        .route(
+            "/admin/bookings/{id}/reschedule",
+            post(admin_pages::view_reschedule_post),
+        )
+        .route(
+            "/admin/bookings/{id}/notes",
+            post(admin_pages::view_notes_post),
+        )
 }

@@ -53,6 +53,7 @@ pub struct Booking {
     pub preferred_time: Time,
     pub status: BookingStatus,
     pub notes: String,
+    pub admin_note: String,
     pub sms_enabled: bool,
     pub created_at: String,
 }
@@ -88,10 +89,10 @@ pub enum Created {
     SlotFull(Vec<(Date, Time)>),
 }
 
-const COLUMNS: &str = "id, booking_ref, customer_name, customer_phone, customer_email, vehicle_reg, \
-                       service_type, preferred_date, preferred_time, status, notes, sms_enabled, created_at";
+pub const COLUMNS: &str = "id, booking_ref, customer_name, customer_phone, customer_email, vehicle_reg, \
+                       service_type, preferred_date, preferred_time, status, notes, sms_enabled, created_at, admin_note";
 
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Booking> {
+pub fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Booking> {
     let bad = |i: usize, what: &str| {
         rusqlite::Error::FromSqlConversionFailure(
             i,
@@ -117,6 +118,7 @@ fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Booking> {
         notes: r.get(10)?,
         sms_enabled: r.get(11)?,
         created_at: r.get(12)?,
+        admin_note: r.get(13)?,
     })
 }
 
@@ -143,6 +145,12 @@ pub fn find_by_ref_and_key(
     key: &str,
 ) -> rusqlite::Result<Option<Booking>> {
     Ok(find_by_request_key(conn, key)?.filter(|b| b.booking_ref == booking_ref))
+}
+
+pub fn find_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<Booking>> {
+    conn.prepare_cached(&format!("SELECT {COLUMNS} FROM bookings WHERE id = ?1"))?
+        .query_row([id], from_row)
+        .optional()
 }
 
 pub fn events(conn: &Connection, booking_id: &str) -> rusqlite::Result<Vec<Event>> {
@@ -305,6 +313,7 @@ pub fn create(
         preferred_time: new.time,
         status: BookingStatus::Requested,
         notes: new.notes.clone(),
+        admin_note: String::new(),
         sms_enabled: true,
         created_at: ts(now),
     };
@@ -324,7 +333,7 @@ fn next_ref(tx: &Connection, day: Date) -> rusqlite::Result<BookingRef> {
     Ok(BookingRef::new(day, u32::try_from(seq).unwrap_or(u32::MAX)))
 }
 
-fn add_event(
+pub fn add_event(
     tx: &Connection,
     booking_id: &str,
     from: Option<BookingStatus>,

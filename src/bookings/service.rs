@@ -171,7 +171,7 @@ fn parse_reg(raw: &str) -> Result<Option<String>, &'static str> {
 /// The outcome of a booking request.
 pub enum Outcome {
     /// Stored (or found again by its request key).
-    Booked(Booking),
+    Booked(Box<Booking>),
     /// Slot at capacity: the next free slots.
     SlotFull(Vec<(Date, Time)>),
 }
@@ -202,9 +202,9 @@ pub async fn create(
     match result.map_err(AppError::Internal)? {
         Created::New(b) => {
             tracing::info!(booking_ref = %b.booking_ref, "booking created");
-            Ok(Outcome::Booked(b))
+            Ok(Outcome::Booked(Box::new(b)))
         }
-        Created::Repeat(b) => Ok(Outcome::Booked(b)),
+        Created::Repeat(b) => Ok(Outcome::Booked(Box::new(b))),
         Created::SlotFull(alternatives) => Ok(Outcome::SlotFull(alternatives)),
     }
 }

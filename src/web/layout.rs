@@ -4,6 +4,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 
+use crate::auth::{access::Permission, model::Role};
 use crate::config::{Config, WeekHours};
 use crate::web::assets;
 
@@ -184,20 +185,23 @@ pub fn opening_hours_rows(hours: &WeekHours) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The admin sections in the left nav: (path, label).
-pub const ADMIN_NAV: &[(&str, &str)] = &[
-    ("/admin", "Dashboard"),
-    ("/admin/bookings", "Bookings"),
-    ("/admin/vehicles", "Vehicles"),
-    ("/admin/leads", "Leads"),
-    ("/admin/reports", "Reports"),
-    ("/admin/settings", "Settings"),
+/// The admin sections in the left nav: (path, label, who sees it).
+pub const ADMIN_NAV: &[(&str, &str, Permission)] = &[
+    ("/admin", "Dashboard", Permission::ManageBookings),
+    ("/admin/today", "Today", Permission::ViewToday),
+    ("/admin/bookings", "Bookings", Permission::ManageBookings),
+    ("/admin/vehicles", "Vehicles", Permission::ManageVehicles),
+    ("/admin/leads", "Leads", Permission::ManageLeads),
+    ("/admin/reports", "Reports", Permission::ViewReports),
+    ("/admin/users", "Users", Permission::ManageUsers),
+    ("/admin/audit", "Audit log", Permission::ViewAudit),
+    ("/admin/settings", "Settings", Permission::ManageSettings),
 ];
 
 /// Who is signed in, as the admin layout shows it.
 pub struct AdminUser<'a> {
     pub name: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     /// The session's CSRF token for the sign-out form.
     pub csrf: &'a str,
 }
@@ -222,7 +226,7 @@ pub fn admin(
                     aside.admin-nav {
                         (brand(config, "/admin"))
                         nav aria-label="Admin" {
-                            @for (path, label) in ADMIN_NAV {
+                            @for (path, label, _) in ADMIN_NAV.iter().filter(|(_, _, p)| user.role.can(*p)) {
                                 @if *path == active {
                                     a href=(path) aria-current="page" { (label) }
                                 } @else {
@@ -231,7 +235,7 @@ pub fn admin(
                             }
                         }
                         div.admin-user {
-                            span { (user.name) " · " (user.role) }
+                            span { (user.name) " · " (user.role.as_str()) }
                             form method="post" action="/admin/logout" {
                                 input type="hidden" name="csrf" value=(user.csrf);
                                 button.btn.btn-small.btn-secondary type="submit" { "Sign out" }

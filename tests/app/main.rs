@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod admin;
 mod assets;
 mod booking_pages;
 mod bookings;

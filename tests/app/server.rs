@@ -116,6 +116,13 @@ async fn openapi_documents_every_v1_route_and_each_documented_route_exists() {
         "/v1/bookings",
         "/v1/bookings/{booking_ref}",
         "/v1/bookings/{booking_ref}/cancel",
+        "/v1/auth/login",
+        "/v1/auth/logout",
+        "/v1/auth/me",
+        "/v1/admin/bookings",
+        "/v1/admin/bookings.csv",
+        "/v1/admin/bookings/{id}",
+        "/v1/admin/bookings/{id}/checkin",
     ] {
         assert!(
             paths.contains_key(expected),

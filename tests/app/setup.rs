@@ -22,10 +22,13 @@ async fn a_fresh_install_offers_a_setup_link_that_creates_the_first_admin() {
         nav,
         [
             "Dashboard",
+            "Today",
             "Bookings",
             "Vehicles",
             "Leads",
             "Reports",
+            "Users",
+            "Audit log",
             "Settings"
         ]
     );
