@@ -84,6 +84,12 @@ pub fn router() -> Router<AppState> {
             crate::bookings::admin_api::patch
         ))
         .routes(routes!(crate::bookings::admin_api::checkin))
+        .routes(routes!(crate::audit::pages::api_list))
+        .routes(routes!(
+            crate::auth::users::api_list,
+            crate::auth::users::api_create
+        ))
+        .routes(routes!(crate::auth::users::api_update))
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
     // The document describes the finished router, so it is served from an

@@ -97,3 +97,146 @@ pub fn list(conn: &Connection, limit: i64, offset: i64) -> rusqlite::Result<(Vec
         .collect::<Result<_, _>>()?;
     Ok((rows, total))
 }
+
+pub mod pages {
+    //! `/admin/audit` and `GET /v1/admin/audit`.
+
+    use axum::extract::State;
+    use maud::{Markup, html};
+    use serde::{Deserialize, Serialize};
+
+    use super::{Entry, list};
+    use crate::app::AppState;
+    use crate::auth::access::{Permission, require};
+    use crate::auth::session::{ApiStaff, Staff};
+    use crate::bookings::api::ErrorBody;
+    use crate::error::{AppError, AppResult};
+    use crate::web::extract::Query;
+    use crate::web::layout::{self, AdminUser};
+
+    #[derive(Deserialize, utoipa::IntoParams)]
+    pub struct PageQuery {
+        page: Option<u32>,
+        /// Default 50, at most 200.
+        per_page: Option<u32>,
+    }
+
+    impl PageQuery {
+        fn limits(&self) -> (u32, u32) {
+            (
+                self.page.unwrap_or(1).max(1),
+                self.per_page.unwrap_or(50).clamp(1, 200),
+            )
+        }
+    }
+
+    async fn load(state: &AppState, page: u32, per_page: u32) -> AppResult<(Vec<Entry>, i64)> {
+        let offset = i64::from(page - 1) * i64::from(per_page);
+        state
+            .db
+            .read(move |c| list(c, i64::from(per_page), offset).map_err(AppError::from))
+            .await
+    }
+
+    #[derive(Serialize, utoipa::ToSchema)]
+    pub struct AuditPage {
+        items: Vec<Entry>,
+        page: u32,
+        per_page: u32,
+        total: i64,
+    }
+
+    /// Every staff change, newest first.
+    #[utoipa::path(
+        get,
+        path = "/v1/admin/audit",
+        tag = "admin",
+        security(("bearer" = [])),
+        params(PageQuery),
+        responses((status = 200, body = AuditPage), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody))
+    )]
+    pub async fn api_list(
+        State(state): State<AppState>,
+        staff: ApiStaff,
+        Query(q): Query<PageQuery>,
+    ) -> AppResult<axum::Json<AuditPage>> {
+        require(staff.user.role, Permission::ViewAudit)?;
+        let (page, per_page) = q.limits();
+        let (items, total) = load(&state, page, per_page).await?;
+        Ok(axum::Json(AuditPage {
+            items,
+            page,
+            per_page,
+            total,
+        }))
+    }
+
+    pub async fn view_audit_get(
+        State(state): State<AppState>,
+        staff: Staff,
+        Query(q): Query<PageQuery>,
+    ) -> AppResult<Markup> {
+        require(staff.user.role, Permission::ViewAudit)?;
+        let (page, per_page) = q.limits();
+        let (items, total) = load(&state, page, per_page).await?;
+        let tz = state.config.business.timezone.tz();
+        let local = |at: &str| {
+            at.parse::<jiff::Timestamp>()
+                .map(|t| {
+                    t.to_zoned(tz.clone())
+                        .strftime("%a %-d %b %Y %H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default()
+        };
+        let pages = (total + i64::from(per_page) - 1) / i64::from(per_page);
+        let body = html! {
+            @if items.is_empty() {
+                p.empty { "No staff changes recorded yet." }
+            } @else {
+                div.table-wrap {
+                    table.data {
+                        thead { tr { th { "When" } th { "Who" } th { "What" } th { "Record" } th { "Before" } th { "After" } } }
+                        tbody {
+                            @for e in &items {
+                                tr {
+                                    td { (local(&e.created_at)) }
+                                    td { (e.actor) @if let Some(ip) = &e.ip { br; small.muted { (ip) } } }
+                                    td { (e.action) }
+                                    td {
+                                        @if e.entity_type == "booking" {
+                                            @if let Some(id) = &e.entity_id { a href={ "/admin/bookings/" (id) } { "booking" } }
+                                        } @else {
+                                            (e.entity_type)
+                                        }
+                                    }
+                                    td { code { (e.summary["before"].to_string()) } }
+                                    td { code { (e.summary["after"].to_string()) } }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if pages > 1 {
+                    nav.pager aria-label="Pages" {
+                        @if page > 1 { a.btn.btn-small.btn-secondary href={ "/admin/audit?page=" (page - 1) } { "← Newer" } }
+                        span { "Page " (page) " of " (pages) }
+                        @if i64::from(page) < pages { a.btn.btn-small.btn-secondary href={ "/admin/audit?page=" (page + 1) } { "Older →" } }
+                    }
+                }
+            }
+        };
+        let user = AdminUser {
+            name: &staff.user.name,
+            role: staff.user.role,
+            csrf: &staff.csrf,
+        };
+        Ok(layout::admin(
+            &state.config,
+            &user,
+            "Audit log",
+            "/admin/audit",
+            body,
+        ))
+    }
+}

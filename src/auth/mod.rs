@@ -9,6 +9,7 @@ pub mod model;
 pub mod password;
 pub mod repo;
 pub mod session;
+pub mod users;
 pub mod views;
 
 use axum::{Router, routing::get};
@@ -22,4 +23,17 @@ pub fn router() -> Router<AppState> {
         .route("/admin/login", get(view_login_get).post(view_login_post))
         .route("/admin/logout", axum::routing::post(view_logout_post))
         .route("/admin/setup", get(view_setup_get).post(view_setup_post))
+        .route("/admin/audit", get(crate::audit::pages::view_audit_get))
+        .route(
+            "/admin/users",
+            get(users::view_users_get).post(users::view_users_post),
+        )
+        .route(
+            "/admin/users/{id}",
+            axum::routing::post(users::view_user_post),
+        )
+        .route(
+            "/admin/settings",
+            get(crate::ops::settings::view_settings_get),
+        )
 }

@@ -1,6 +1,8 @@
 //! Operating the appliance: health checks (backups, restore and retention
 //! join here with their features).
 
+pub mod settings;
+
 use axum::{Json, extract::State, http::StatusCode};
 use serde::Serialize;
 use utoipa::ToSchema;

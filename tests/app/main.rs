@@ -16,3 +16,4 @@ mod errors;
 mod pages;
 mod server;
 mod setup;
+mod users;

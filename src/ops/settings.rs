@@ -1,0 +1,38 @@
+//! `/admin/settings`: the effective configuration, every secret redacted.
+
+use axum::extract::State;
+use maud::{Markup, html};
+
+use crate::app::AppState;
+use crate::auth::access::{Permission, require};
+use crate::auth::session::Staff;
+use crate::error::AppResult;
+use crate::web::layout::{self, AdminUser};
+
+pub async fn view_settings_get(State(state): State<AppState>, staff: Staff) -> AppResult<Markup> {
+    require(staff.user.role, Permission::ManageSettings)?;
+    // `Secret` serialises as "<redacted>", so this can never show one.
+    let effective = toml::to_string_pretty(state.config.as_ref()).map_err(anyhow::Error::from)?;
+    let body = html! {
+        section.panel {
+            h2 { "Effective configuration" }
+            p.muted {
+                "Built-in defaults, then the config file, then DAYTONA_* environment variables. "
+                "Secrets are never shown. Change settings in the config file or the environment and restart the service."
+            }
+            pre.config { code { (effective) } }
+        }
+    };
+    let user = AdminUser {
+        name: &staff.user.name,
+        role: staff.user.role,
+        csrf: &staff.csrf,
+    };
+    Ok(layout::admin(
+        &state.config,
+        &user,
+        "Settings",
+        "/admin/settings",
+        body,
+    ))
+}
