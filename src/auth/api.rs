@@ -59,7 +59,7 @@ pub struct LoginResult {
     request_body = LoginInput,
     responses(
         (status = 200, body = LoginResult),
-        (status = 401, description = "`invalid_credentials` (the same for an unknown email and a wrong password)", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials` (the same for an unknown email and a wrong password), `totp_required` or `invalid_totp`", body = ErrorBody),
         (status = 403, description = "Address outside admin_allow", body = ErrorBody),
         (status = 429, description = "Too many failures for this account or address", body = ErrorBody),
     )
@@ -69,8 +69,14 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     Json(input): Json<LoginInput>,
 ) -> AppResult<axum::Json<LoginResult>> {
-    let _ = input.totp;
-    let user = super::login::attempt(&state, &input.email, &input.password, ip).await?;
+    let user = super::login::attempt(
+        &state,
+        &input.email,
+        &input.password,
+        input.totp.as_deref(),
+        ip,
+    )
+    .await?;
     let now = state.clock.now();
     let lifetime = SignedDuration::from_hours(state.config.security.session_hours.0.into());
     let id = user.id.clone();

@@ -203,6 +203,8 @@ pub struct LoginForm {
     #[serde(default)]
     password: String,
     #[serde(default)]
+    totp: String,
+    #[serde(default)]
     next: String,
 }
 
@@ -229,7 +231,15 @@ pub async fn view_login_post(
         )
             .into_response()
     };
-    let user = match super::login::attempt(&state, &form.email, &form.password, ip).await {
+    let user = match super::login::attempt(
+        &state,
+        &form.email,
+        &form.password,
+        Some(form.totp.as_str()),
+        ip,
+    )
+    .await
+    {
         Ok(user) => user,
         Err(AppError::Unauthorized { message, .. }) => {
             return Ok(again(StatusCode::UNAUTHORIZED, &message));

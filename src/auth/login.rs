@@ -20,6 +20,7 @@ pub async fn attempt(
     state: &AppState,
     email: &str,
     password: &str,
+    totp: Option<&str>,
     ip: IpAddr,
 ) -> AppResult<repo::User> {
     let email = email.trim().to_lowercase();
@@ -48,7 +49,71 @@ pub async fn attempt(
         user.as_ref().map(|u| u.password_hash.clone()),
     )
     .await?;
-    let user_id = user.as_ref().filter(|_| ok).map(|u| u.id.clone());
+    let Some(user) = user.filter(|_| ok) else {
+        record(state, email, ip, None).await?;
+        return Err(AppError::Unauthorized {
+            code: "invalid_credentials",
+            message: INVALID.into(),
+        });
+    };
+    let Some(secret) = user.totp_secret.clone() else {
+        record(state, email, ip, Some(user.id.clone())).await?;
+        return Ok(user);
+    };
+    // Two-step sign-in: the password was right; now the code.
+    let Some(code) = totp
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+    else {
+        return Err(AppError::Unauthorized {
+            code: "totp_required",
+            message: "Enter the 6-digit code from your authenticator app.".into(),
+        });
+    };
+    let unix = u64::try_from(now.as_second()).unwrap_or(0);
+    let id = user.id.clone();
+    let accepted = state
+        .db
+        .write(move |tx| -> AppResult<bool> {
+            // Re-read the last step inside the write: a code works once, even
+            // for two sign-ins racing each other.
+            let last: Option<i64> = tx.query_row("SELECT totp_last_step FROM users WHERE id = ?1", [&id], |r| r.get(0))?;
+            let accepted = if let Some(step) = super::totp::verify(&secret, &code, unix, last) {
+                tx.execute("UPDATE users SET totp_last_step = ?1 WHERE id = ?2", params![step, id])?;
+                true
+            } else {
+                tx.execute(
+                    "UPDATE recovery_codes SET used_at = ?1 WHERE user_id = ?2 AND code_hash = ?3 AND used_at IS NULL",
+                    params![ts(now), id, super::totp::recovery_hash(&code)],
+                )? == 1
+            };
+            repo::record_login_attempt(tx, &email, &ip, accepted, now)?;
+            if accepted {
+                repo::record_login(tx, &id, now)?;
+            }
+            Ok(accepted)
+        })
+        .await?;
+    if accepted {
+        Ok(user)
+    } else {
+        Err(AppError::Unauthorized {
+            code: "invalid_totp",
+            message: "That code is not valid. Use a fresh code from the app, or a recovery code."
+                .into(),
+        })
+    }
+}
+
+/// Records a password check: success (with the user) or failure.
+async fn record(
+    state: &AppState,
+    email: String,
+    ip: String,
+    user_id: Option<String>,
+) -> AppResult<()> {
+    let now = state.clock.now();
     state
         .db
         .write(move |tx| -> AppResult<()> {
@@ -58,14 +123,7 @@ pub async fn attempt(
             }
             Ok(())
         })
-        .await?;
-    match user {
-        Some(user) if ok => Ok(user),
-        _ => Err(AppError::Unauthorized {
-            code: "invalid_credentials",
-            message: INVALID.into(),
-        }),
-    }
+        .await
 }
 
 /// Failed attempts inside the window, for this account or this address,

@@ -9,6 +9,8 @@ pub mod model;
 pub mod password;
 pub mod repo;
 pub mod session;
+pub mod totp;
+pub mod two_factor;
 pub mod users;
 pub mod views;
 
@@ -35,5 +37,13 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/settings",
             get(crate::ops::settings::view_settings_get),
+        )
+        .route(
+            "/admin/account/2fa",
+            get(two_factor::view_2fa_get).post(two_factor::view_2fa_post),
+        )
+        .route(
+            "/admin/account/2fa/disable",
+            axum::routing::post(two_factor::view_2fa_disable_post),
         )
 }

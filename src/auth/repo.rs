@@ -17,9 +17,13 @@ pub struct User {
     pub role: Role,
     pub password_hash: String,
     pub disabled: bool,
+    /// Base32 TOTP secret when two-step sign-in is on.
+    pub totp_secret: Option<String>,
+    pub totp_last_step: Option<i64>,
 }
 
-const USER_COLUMNS: &str = "id, email, name, role, password_hash, disabled";
+const USER_COLUMNS: &str =
+    "id, email, name, role, password_hash, disabled, totp_secret, totp_last_step";
 
 fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     let role: String = r.get(3)?;
@@ -31,6 +35,8 @@ fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
         role: Role::parse(&role).unwrap_or(Role::Technician),
         password_hash: r.get(4)?,
         disabled: r.get(5)?,
+        totp_secret: r.get(6)?,
+        totp_last_step: r.get(7)?,
     })
 }
 
@@ -198,7 +204,8 @@ pub fn find_session(
     let idle_cutoff = ts(now.checked_sub(idle)?);
     let found = conn
         .query_row(
-            "SELECT u.id, u.email, u.name, u.role, u.password_hash, u.disabled, s.csrf_token, s.last_seen_at
+            "SELECT u.id, u.email, u.name, u.role, u.password_hash, u.disabled, u.totp_secret, u.totp_last_step,
+                    s.csrf_token, s.last_seen_at
              FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND s.last_seen_at > ?3 AND u.disabled = 0
                AND s.kind = ?4",
@@ -206,8 +213,8 @@ pub fn find_session(
             |r| {
                 Ok(SessionUser {
                     user: user_from_row(r)?,
-                    csrf: r.get(6)?,
-                    last_seen_at: r.get(7)?,
+                    csrf: r.get(8)?,
+                    last_seen_at: r.get(9)?,
                 })
             },
         )

@@ -49,6 +49,15 @@ impl FromRequestParts<AppState> for Staff {
             .await
             .map_err(IntoResponse::into_response)?
             .ok_or_else(to_login)?;
+        // `[security] require_totp`: nothing but enrolment until 2FA is on.
+        let path = parts.uri.path();
+        if state.config.security.require_totp
+            && session.user.totp_secret.is_none()
+            && !path.starts_with("/admin/account/2fa")
+            && path != "/admin/logout"
+        {
+            return Err(Redirect::to("/admin/account/2fa").into_response());
+        }
         Ok(Staff {
             user: session.user,
             csrf: session.csrf,
@@ -114,6 +123,12 @@ impl FromRequestParts<AppState> for ApiStaff {
         let session = live_session(state, &token, repo::SessionKind::Bearer)
             .await?
             .ok_or_else(unauthorized)?;
+        if state.config.security.require_totp && session.user.totp_secret.is_none() {
+            return Err(AppError::forbidden(
+                "totp_enrolment_required",
+                "Two-step sign-in is required: turn it on at /admin/account/2fa first.",
+            ));
+        }
         Ok(ApiStaff {
             user: session.user,
             token,

@@ -35,6 +35,8 @@ pub fn login(
                 input type="hidden" name="next" value=(values.next);
                 (field("Email", "email", None, "", input("email", "email", values.email, error.is_some(), "username")))
                 (field("Password", "password", None, "", input("password", "password", "", error.is_some(), "current-password")))
+                (field("Authentication code", "totp", None, "Only if you turned on two-step sign-in: the 6-digit code from your app, or a recovery code.",
+                    input("text", "totp", "", false, "one-time-code")))
                 button.btn.btn-primary.btn-block type="submit" { "Sign in" }
             }
         },

@@ -236,6 +236,7 @@ pub fn admin(
                         }
                         div.admin-user {
                             span { (user.name) " · " (user.role.as_str()) }
+                            a href="/admin/account/2fa" { "Two-step sign-in" }
                             form method="post" action="/admin/logout" {
                                 input type="hidden" name="csrf" value=(user.csrf);
                                 button.btn.btn-small.btn-secondary type="submit" { "Sign out" }

@@ -83,15 +83,16 @@ pub async fn browser(app: &TestApp, role: &str) -> (reqwest::Client, String) {
         .unwrap();
     assert_eq!(res.status(), 303);
     let home = res.headers()["location"].to_str().unwrap().to_owned();
-    let page = scraper::Html::parse_document(
-        &c.get(app.url(&home))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let mut res = c.get(app.url(&home)).send().await.unwrap();
+    // `require_totp` sends a new user on to enrolment.
+    while let Some(next) = res
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned())
+    {
+        res = c.get(app.url(&next)).send().await.unwrap();
+    }
+    let page = scraper::Html::parse_document(&res.text().await.unwrap());
     let csrf = input_value(&page, "csrf");
     (c, csrf)
 }

@@ -16,4 +16,5 @@ mod errors;
 mod pages;
 mod server;
 mod setup;
+mod two_factor;
 mod users;
