@@ -215,6 +215,43 @@ def main():
             d.go(site + "/admin")
             check_page(d, failures, f"/admin @{width}")
             d.shot(f"admin-dashboard-{width}")
+        # The owner runs the workshop from the pages: add a technician,
+        # confirm the customer's booking, look at its detail, 2FA, today.
+        d.size(1280, 800)
+        d.go(site + "/admin/users")
+        d.type("#name", "Tiwonge Phiri")
+        d.type("#email", "tiwonge@daytona.mw")
+        d.type("#password", "a technician password")
+        d.click("form[action='/admin/users'] button[type=submit]")
+        d.wait("location.search.indexOf('msg=created') >= 0")
+        if d.js("return document.body.textContent.indexOf('tiwonge@daytona.mw')") < 0:
+            failures.append("users: the new technician is not listed")
+        check_page(d, failures, "/admin/users @1280")
+        d.shot("admin-users-1280")
+        for width in WIDTHS:
+            d.size(width, 800)
+            d.go(site + "/admin/bookings")
+            check_page(d, failures, f"/admin/bookings @{width}")
+            d.shot(f"admin-bookings-{width}")
+        d.size(1280, 800)
+        d.go(site + "/admin/bookings")
+        d.click("td .actions button.btn-primary")
+        d.wait("location.search.indexOf('msg=') >= 0")
+        if d.js("return (document.querySelector('td .badge') || {}).textContent") != "confirmed":
+            failures.append("bookings: Confirm did not confirm the booking")
+        d.click("td a[href^='/admin/bookings/']")
+        d.wait("document.querySelector('#reschedule')")
+        for width in WIDTHS:
+            d.size(width, 800)
+            check_page(d, failures, f"booking detail @{width}")
+            d.shot(f"admin-booking-detail-{width}")
+        for path, name in [("/admin/today", "admin-today"), ("/admin/account/2fa", "admin-2fa"),
+                           ("/admin/audit", "admin-audit"), ("/admin/settings", "admin-settings")]:
+            for width in WIDTHS:
+                d.size(width, 800)
+                d.go(site + path)
+                check_page(d, failures, f"{path} @{width}")
+                d.shot(f"{name}-{width}")
         d.click("form[action='/admin/logout'] button")
         d.wait("location.pathname === '/admin/login'")
         if d.js("return location.pathname") != "/admin/login":

@@ -409,11 +409,16 @@ fn with_facts<T>(
     })
 }
 
-/// "Booking received" for the customer, "new booking" for staff.
-fn enqueue_received(
+type Compose = fn(&Config, &messages::BookingFacts<'_>) -> notifications::Message;
+
+/// Queues a message to the customer: SMS (unless switched off for this
+/// booking) and email (when they gave one).
+fn enqueue_for_customer(
     tx: &Connection,
     config: &Config,
     b: &Booking,
+    template: &str,
+    (sms, email): (Compose, Compose),
     now: Timestamp,
 ) -> anyhow::Result<()> {
     with_facts(config, b, |facts| -> anyhow::Result<()> {
@@ -422,29 +427,48 @@ fn enqueue_received(
             lead_id: None,
         };
         if b.sms_enabled {
-            let m = messages::booking_received_sms(config, facts);
             notifications::enqueue(
                 tx,
                 Channel::Sms,
                 &b.customer_phone,
-                "booking_received",
-                &m,
+                template,
+                &sms(config, facts),
                 about,
                 now,
             )?;
         }
-        if let Some(email) = &b.customer_email {
-            let m = messages::booking_received_email(config, facts);
+        if let Some(to) = &b.customer_email {
             notifications::enqueue(
                 tx,
                 Channel::Email,
-                email,
-                "booking_received",
-                &m,
+                to,
+                template,
+                &email(config, facts),
                 about,
                 now,
             )?;
         }
+        Ok(())
+    })
+}
+
+/// "Booking received" for the customer, "new booking" for staff.
+fn enqueue_received(
+    tx: &Connection,
+    config: &Config,
+    b: &Booking,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    let compose: (Compose, Compose) = (
+        messages::booking_received_sms,
+        messages::booking_received_email,
+    );
+    enqueue_for_customer(tx, config, b, "booking_received", compose, now)?;
+    with_facts(config, b, |facts| -> anyhow::Result<()> {
+        let about = Subject {
+            booking_id: Some(&b.id),
+            lead_id: None,
+        };
         let staff = messages::new_booking_staff(facts);
         for email in &config.business.staff_emails {
             notifications::enqueue(tx, Channel::Email, email, "new_booking", &staff, about, now)?;
@@ -462,35 +486,9 @@ fn enqueue_cancelled(
     b: &Booking,
     now: Timestamp,
 ) -> anyhow::Result<()> {
-    with_facts(config, b, |facts| -> anyhow::Result<()> {
-        let about = Subject {
-            booking_id: Some(&b.id),
-            lead_id: None,
-        };
-        if b.sms_enabled {
-            let m = messages::booking_cancelled_sms(config, facts);
-            notifications::enqueue(
-                tx,
-                Channel::Sms,
-                &b.customer_phone,
-                "booking_cancelled",
-                &m,
-                about,
-                now,
-            )?;
-        }
-        if let Some(email) = &b.customer_email {
-            let m = messages::booking_cancelled_email(config, facts);
-            notifications::enqueue(
-                tx,
-                Channel::Email,
-                email,
-                "booking_cancelled",
-                &m,
-                about,
-                now,
-            )?;
-        }
-        Ok(())
-    })
+    let compose: (Compose, Compose) = (
+        messages::booking_cancelled_sms,
+        messages::booking_cancelled_email,
+    );
+    enqueue_for_customer(tx, config, b, "booking_cancelled", compose, now)
 }
