@@ -61,15 +61,7 @@ pub async fn browser(app: &TestApp, role: &str) -> (reqwest::Client, String) {
     let email = format!("{role}-{}@daytona.mw", rand_suffix());
     add_user(app, &email, role).await;
     let c = client();
-    let page = scraper::Html::parse_document(
-        &c.get(app.url("/admin/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let page = get_page(&c, app.url("/admin/login")).await;
     let csrf = input_value(&page, "csrf");
     let res = c
         .post(app.url("/admin/login"))
@@ -720,16 +712,7 @@ async fn admin_forms_need_the_session_csrf_token() {
     assert_eq!(res.status(), 303);
     assert_eq!(res.headers()["location"], "/admin/bookings?msg=updated");
     // The table now offers only what follows "confirmed".
-    let page = scraper::Html::parse_document(
-        &browser
-            .get(app.url("/admin/bookings"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let page = get_page(&browser, app.url("/admin/bookings")).await;
     assert_eq!(texts(&page, "td .badge"), ["confirmed"]);
     assert_eq!(texts(&page, "td .actions button"), ["Check in", "Cancel"]);
     assert_eq!(texts(&page, "td .actions a"), ["Reschedule"]);
@@ -757,16 +740,7 @@ async fn technicians_work_from_the_today_page() {
     let id = booked(&app, "2026-11-24", "09:30").await;
     force_status(&app, &id, "confirmed").await;
     let (browser, csrf) = browser(&app, "technician").await;
-    let page = scraper::Html::parse_document(
-        &browser
-            .get(app.url("/admin/today"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let page = get_page(&browser, app.url("/admin/today")).await;
     assert_eq!(texts(&page, ".job-time"), ["09:30"]);
     assert_eq!(
         texts(&page, ".job .actions button"),

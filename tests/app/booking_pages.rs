@@ -11,6 +11,15 @@ async fn html(res: reqwest::Response) -> (u16, Html) {
     (status, Html::parse_document(&res.text().await.unwrap()))
 }
 
+/// The confirm step's multipart form: the details carried over, plus `extra`.
+fn confirm_form(extra: &[(&str, &str)]) -> reqwest::multipart::Form {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in DETAILS.iter().filter(|(k, _)| *k != "step").chain(extra) {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    form
+}
+
 const DETAILS: &[(&str, &str)] = &[
     ("step", "review"),
     ("preferred_date", "2026-11-24"),
@@ -117,10 +126,7 @@ async fn details_confirm_reference_then_status_and_cancel_without_javascript() {
     assert_eq!(key.len(), 64);
 
     // Confirm without consent: back with the message, nothing stored.
-    let mut form = reqwest::multipart::Form::new().text("request_key", key.clone());
-    for (k, v) in DETAILS.iter().filter(|(k, _)| *k != "step") {
-        form = form.text(*k, *v);
-    }
+    let form = confirm_form(&[("request_key", &key)]);
     let (status, page) = html(
         app.client
             .post(app.url("/book/confirm"))
@@ -134,14 +140,8 @@ async fn details_confirm_reference_then_status_and_cancel_without_javascript() {
     assert_eq!(texts(&page, "#consent-error").len(), 1);
 
     // Confirm with consent and a photo.
-    let confirm_form = || {
-        let mut form = reqwest::multipart::Form::new()
-            .text("request_key", key.clone())
-            .text("consent", "on");
-        for (k, v) in DETAILS.iter().filter(|(k, _)| *k != "step") {
-            form = form.text(*k, *v);
-        }
-        form.part(
+    let with_photo = || {
+        confirm_form(&[("request_key", &key), ("consent", "on")]).part(
             "attachment",
             reqwest::multipart::Part::bytes(small_png_with_trailing_data()).file_name("car.png"),
         )
@@ -149,7 +149,7 @@ async fn details_confirm_reference_then_status_and_cancel_without_javascript() {
     let res = app
         .client
         .post(app.url("/book/confirm"))
-        .multipart(confirm_form())
+        .multipart(with_photo())
         .send()
         .await
         .unwrap();
@@ -164,7 +164,7 @@ async fn details_confirm_reference_then_status_and_cancel_without_javascript() {
     let again = app
         .client
         .post(app.url("/book/confirm"))
-        .multipart(confirm_form())
+        .multipart(with_photo())
         .send()
         .await
         .unwrap();
@@ -265,12 +265,7 @@ async fn a_slot_taken_meanwhile_sends_the_customer_back_with_alternatives() {
             .0,
         201
     );
-    let mut form = reqwest::multipart::Form::new()
-        .text("request_key", key)
-        .text("consent", "on");
-    for (k, v) in DETAILS.iter().filter(|(k, _)| *k != "step") {
-        form = form.text(*k, *v);
-    }
+    let form = confirm_form(&[("request_key", &key), ("consent", "on")]);
     let (status, page) = html(
         app.client
             .post(app.url("/book/confirm"))
@@ -291,12 +286,7 @@ async fn an_oversized_photo_on_the_confirm_step_is_refused_with_the_form_kept() 
     let app = workshop(&[]).await;
     let (_, confirm) = html(app.post_form("/book", DETAILS).await).await;
     let key = input_value(&confirm, "request_key");
-    let mut form = reqwest::multipart::Form::new()
-        .text("request_key", key)
-        .text("consent", "on");
-    for (k, v) in DETAILS.iter().filter(|(k, _)| *k != "step") {
-        form = form.text(*k, *v);
-    }
+    let form = confirm_form(&[("request_key", &key), ("consent", "on")]);
     let mut big = small_png_with_trailing_data();
     big.resize(6 * 1024 * 1024, 0);
     let form = form.part(

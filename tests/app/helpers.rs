@@ -187,3 +187,8 @@ pub fn latest_schema_version() -> i64 {
         })
         .count() as i64
 }
+
+/// GETs `url` with `client` and parses the page.
+pub async fn get_page(client: &Client, url: String) -> Html {
+    Html::parse_document(&client.get(url).send().await.unwrap().text().await.unwrap())
+}

@@ -257,16 +257,7 @@ async fn sign_in_never_redirects_off_site() {
     app.create_first_admin("owner@daytona.mw", "a long enough password")
         .await;
     let browser = client();
-    let html = scraper::Html::parse_document(
-        &browser
-            .get(app.url("/admin/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let html = get_page(&browser, app.url("/admin/login")).await;
     let csrf = input_value(&html, "csrf");
     for next in [
         "https://evil.example/",

@@ -123,16 +123,7 @@ async fn enrol_then_sign_in_with_a_code_or_a_recovery_code() {
 
     // The HTML form takes the code too.
     let other = client();
-    let html = scraper::Html::parse_document(
-        &other
-            .get(app.url("/admin/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let html = get_page(&other, app.url("/admin/login")).await;
     let login_csrf = input_value(&html, "csrf");
     let form = |totp: &str| {
         other

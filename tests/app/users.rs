@@ -237,16 +237,7 @@ async fn the_users_page_adds_staff_with_errors_next_to_fields() {
         .await
         .unwrap();
     assert_eq!(res.headers()["location"], "/admin/users?msg=created");
-    let page = scraper::Html::parse_document(
-        &browser
-            .get(app.url("/admin/users"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let page = get_page(&browser, app.url("/admin/users")).await;
     assert!(
         texts(&page, "table.data td")
             .iter()
