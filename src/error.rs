@@ -196,4 +196,18 @@ impl From<rusqlite::Error> for AppError {
     }
 }
 
+/// The JSON error body of SPEC §5, for the document.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct ErrorDetail {
+    code: String,
+    message: String,
+    /// Field name → why it is wrong (422 only).
+    fields: Option<std::collections::BTreeMap<String, String>>,
+}
+
 pub type AppResult<T> = Result<T, AppError>;

@@ -109,8 +109,7 @@ pub mod pages {
     use crate::app::AppState;
     use crate::auth::access::{Permission, require};
     use crate::auth::session::{ApiStaff, Staff};
-    use crate::bookings::api::ErrorBody;
-    use crate::error::{AppError, AppResult};
+    use crate::error::{AppError, AppResult, ErrorBody};
     use crate::web::extract::Query;
     use crate::web::layout::{self, AdminUser};
 

@@ -11,8 +11,7 @@ use super::model::Role;
 use super::repo::{self, SessionKind};
 use super::session::ApiStaff;
 use crate::app::AppState;
-use crate::bookings::api::ErrorBody;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorBody};
 use crate::web::client::ClientIp;
 use crate::web::extract::Json;
 

@@ -9,7 +9,6 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::api::ErrorBody;
 use super::manage::{self, Change, Filter, ListQuery, SentMessage, StaffActor};
 use super::model::{BookingStatus, ServiceType};
 use super::repo::Booking;
@@ -17,7 +16,7 @@ use super::slots::fmt_time;
 use crate::app::AppState;
 use crate::auth::access::{Permission, require};
 use crate::auth::session::ApiStaff;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorBody};
 use crate::web::client::ClientIp;
 use crate::web::extract::{Json, Path, Query};
 
@@ -204,12 +203,7 @@ pub async fn patch(
         admin_note: p.admin_note,
         sms_enabled: p.sms_enabled,
     };
-    let actor = StaffActor {
-        user: &staff.user,
-        ip: ip.to_string(),
-    };
-    let b = manage::apply(&state, &actor, &id, change).await?;
-    Ok(axum::Json(AdminBooking::from(&b)))
+    apply(&state, &staff, ip, &id, change).await
 }
 
 /// The car has arrived: move the booking to `checked_in`.
@@ -231,11 +225,21 @@ pub async fn checkin(
         status: Some(BookingStatus::CheckedIn),
         ..Default::default()
     };
+    apply(&state, &staff, ip, &id, change).await
+}
+
+async fn apply(
+    state: &AppState,
+    staff: &ApiStaff,
+    ip: std::net::IpAddr,
+    id: &str,
+    change: Change,
+) -> AppResult<axum::Json<AdminBooking>> {
     let actor = StaffActor {
         user: &staff.user,
         ip: ip.to_string(),
     };
-    let b = manage::apply(&state, &actor, &id, change).await?;
+    let b = manage::apply(state, &actor, id, change).await?;
     Ok(axum::Json(AdminBooking::from(&b)))
 }
 

@@ -368,12 +368,7 @@ pub async fn view_attachment_get(
     Path((id, attachment)): Path<(String, String)>,
 ) -> AppResult<Response> {
     require(staff.user.role, Permission::ManageBookings)?;
-    let d = manage::detail(&state, &id).await?;
-    let a = d
-        .attachments
-        .into_iter()
-        .find(|a| a.id == attachment)
-        .ok_or(AppError::NotFound)?;
+    let a = manage::attachment(&state, &id, &attachment).await?;
     let bytes = tokio::fs::read(state.uploads.path(&a.path))
         .await
         .map_err(|_| AppError::NotFound)?;

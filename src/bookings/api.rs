@@ -13,24 +13,10 @@ use super::repo;
 use super::service::{self, BookingInput, Found, Outcome};
 use super::slots::{Schedule, fmt_time, parse_date};
 use crate::app::AppState;
-use crate::error::{AppError, AppResult, FieldErrors};
+use crate::error::{AppError, AppResult, ErrorBody, FieldErrors};
 use crate::upload;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Json, Path, Query};
-
-/// The JSON error body of SPEC §5, for the document.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-struct ErrorDetail {
-    code: String,
-    message: String,
-    /// Field name → why it is wrong (422 only).
-    fields: Option<std::collections::BTreeMap<String, String>>,
-}
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct AvailabilityQuery {

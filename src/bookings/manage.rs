@@ -222,6 +222,41 @@ pub struct AttachmentInfo {
     pub size: i64,
 }
 
+/// A booking's attachments, or just the one named.
+fn attachments(
+    c: &Connection,
+    booking_id: &str,
+    only: Option<&str>,
+) -> rusqlite::Result<Vec<AttachmentInfo>> {
+    c.prepare_cached(
+        "SELECT id, kind, content_type, path, size_bytes FROM booking_attachments
+         WHERE booking_id = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY created_at",
+    )?
+    .query_map(rusqlite::params![booking_id, only], |r| {
+        Ok(AttachmentInfo {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            content_type: r.get(2)?,
+            path: r.get(3)?,
+            size: r.get(4)?,
+        })
+    })?
+    .collect()
+}
+
+/// One attachment of one booking.
+pub async fn attachment(state: &AppState, booking_id: &str, id: &str) -> AppResult<AttachmentInfo> {
+    let (booking_id, id) = (booking_id.to_owned(), id.to_owned());
+    state
+        .db
+        .read(move |c| -> AppResult<AttachmentInfo> {
+            attachments(c, &booking_id, Some(&id))?
+                .pop()
+                .ok_or(AppError::NotFound)
+        })
+        .await
+}
+
 pub struct Detail {
     pub booking: Booking,
     pub history: Vec<Event>,
@@ -254,21 +289,7 @@ pub async fn detail(state: &AppState, id: &str) -> AppResult<Detail> {
                     })
                 })?
                 .collect::<Result<_, _>>()?;
-            let attachments = c
-                .prepare_cached(
-                    "SELECT id, kind, content_type, path, size_bytes FROM booking_attachments
-                     WHERE booking_id = ?1 ORDER BY created_at",
-                )?
-                .query_map([&id], |r| {
-                    Ok(AttachmentInfo {
-                        id: r.get(0)?,
-                        kind: r.get(1)?,
-                        content_type: r.get(2)?,
-                        path: r.get(3)?,
-                        size: r.get(4)?,
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
+            let attachments = attachments(c, &id, None)?;
             Ok(Detail {
                 booking,
                 history,

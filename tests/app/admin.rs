@@ -831,3 +831,47 @@ async fn x_forwarded_for_is_believed_only_with_trust_proxy() {
     .await;
     assert_eq!(spoof(&app).await.unwrap().status(), 200);
 }
+
+#[tokio::test]
+async fn staff_open_a_bookings_attachment_from_its_detail_page() {
+    let (app, _clock) = workshop_with_clock(&[]).await;
+    let form = crate::bookings::multipart_booking(Some((
+        "car.png",
+        crate::bookings::small_png_with_trailing_data(),
+    )));
+    let res = app
+        .client
+        .post(app.url("/v1/bookings"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let id: String = app
+        .state
+        .db
+        .read(|c| -> anyhow::Result<String> {
+            Ok(c.query_row("SELECT id FROM bookings", [], |r| r.get(0))?)
+        })
+        .await
+        .unwrap();
+    let (manager, _) = browser(&app, "manager").await;
+    let page = get_page(&manager, app.url(&format!("/admin/bookings/{id}"))).await;
+    let links = attrs(&page, "a[href*='/attachments/']", "href");
+    assert_eq!(links.len(), 1);
+    let res = manager.get(app.url(&links[0])).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    assert_eq!(res.headers()["cache-control"], "private, no-store");
+    let missing = manager
+        .get(app.url(&format!("/admin/bookings/{id}/attachments/nope")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    let (tech, _) = browser(&app, "technician").await;
+    assert_eq!(
+        tech.get(app.url(&links[0])).send().await.unwrap().status(),
+        403
+    );
+}

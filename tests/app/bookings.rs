@@ -587,7 +587,7 @@ async fn an_idempotency_key_makes_a_retry_return_the_first_booking() {
     assert_eq!(count(&app, "SELECT COUNT(*) FROM bookings").await, 1);
 }
 
-fn multipart_booking(file: Option<(&str, Vec<u8>)>) -> reqwest::multipart::Form {
+pub fn multipart_booking(file: Option<(&str, Vec<u8>)>) -> reqwest::multipart::Form {
     let mut form = reqwest::multipart::Form::new();
     for (k, v) in [
         ("name", "Chisomo Banda"),
