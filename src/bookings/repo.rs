@@ -470,13 +470,7 @@ fn enqueue_received(
             lead_id: None,
         };
         let staff = messages::new_booking_staff(facts);
-        for email in &config.business.staff_emails {
-            notifications::enqueue(tx, Channel::Email, email, "new_booking", &staff, about, now)?;
-        }
-        for phone in &config.business.staff_phones {
-            notifications::enqueue(tx, Channel::Sms, phone, "new_booking", &staff, about, now)?;
-        }
-        Ok(())
+        notifications::enqueue_for_staff(tx, config, "new_booking", &staff, about, now)
     })
 }
 

@@ -90,6 +90,40 @@ pub fn new_booking_staff(b: &BookingFacts<'_>) -> Message {
     }
 }
 
+/// The facts of a lead that the staff message quotes.
+pub struct LeadFacts<'a> {
+    /// e.g. "Test drive request"
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub phone: &'a str,
+    pub email: &'a str,
+    /// The vehicle's title, or empty for a general inquiry.
+    pub vehicle: &'a str,
+    /// Link to the lead in the admin.
+    pub admin_url: &'a str,
+}
+
+/// For staff: a visitor asked about a vehicle (or in general).
+pub fn new_lead_staff(l: &LeadFacts<'_>) -> Message {
+    let about = if l.vehicle.is_empty() {
+        String::new()
+    } else {
+        format!(" about {}", l.vehicle)
+    };
+    let contact = [l.phone, l.email]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Message {
+        subject: format!("New lead: {}{}", l.kind, about),
+        text: format!(
+            "New lead: {}{}. {} {}. {}",
+            l.kind, about, l.name, contact, l.admin_url
+        ),
+    }
+}
+
 fn sms(text: String) -> Message {
     Message {
         subject: String::new(),

@@ -9,7 +9,10 @@ use jiff::Timestamp;
 use rusqlite::{Connection, params};
 use serde::Serialize;
 
-use crate::db::{new_id, ts};
+use crate::{
+    config::Config,
+    db::{new_id, ts},
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channel {
@@ -67,5 +70,24 @@ pub fn enqueue(
             about.booking_id,
             about.lead_id,
         ])?;
+    Ok(())
+}
+
+/// Queues a message for every staff address in `[business]`: email to
+/// `staff_emails`, SMS to `staff_phones`.
+pub fn enqueue_for_staff(
+    conn: &Connection,
+    config: &Config,
+    template: &str,
+    message: &Message,
+    about: Subject<'_>,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    for email in &config.business.staff_emails {
+        enqueue(conn, Channel::Email, email, template, message, about, now)?;
+    }
+    for phone in &config.business.staff_phones {
+        enqueue(conn, Channel::Sms, phone, template, message, about, now)?;
+    }
     Ok(())
 }
