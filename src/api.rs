@@ -28,6 +28,7 @@ use crate::app::AppState;
     tags(
         (name = "ops", description = "Health and operations"),
         (name = "bookings", description = "Workshop slots and bookings"),
+        (name = "vehicles", description = "Vehicles for sale and inquiries about them"),
         (name = "auth", description = "Staff sign-in for the admin API"),
         (name = "admin", description = "Staff administration (bearer token, admin_allow networks only)"),
         (name = "meta", description = "This document"),
@@ -84,6 +85,27 @@ pub fn router() -> Router<AppState> {
             crate::bookings::admin_api::patch
         ))
         .routes(routes!(crate::bookings::admin_api::checkin))
+        .routes(routes!(crate::vehicles::api::list))
+        .routes(routes!(crate::vehicles::api::detail))
+        .routes(routes!(crate::leads::api::create))
+        .routes(routes!(
+            crate::vehicles::api::admin_list,
+            crate::vehicles::api::admin_create
+        ))
+        .routes(routes!(
+            crate::vehicles::api::admin_update,
+            crate::vehicles::api::admin_delete
+        ))
+        .routes(
+            routes!(crate::vehicles::api::admin_add_image)
+                .layer(DefaultBodyLimit::max(crate::bookings::UPLOAD_BODY_LIMIT)),
+        )
+        .routes(routes!(
+            crate::vehicles::api::admin_update_image,
+            crate::vehicles::api::admin_delete_image
+        ))
+        .routes(routes!(crate::leads::api::list))
+        .routes(routes!(crate::leads::api::patch))
         .routes(routes!(crate::audit::pages::api_list))
         .routes(routes!(
             crate::auth::users::api_list,

@@ -17,7 +17,12 @@ use tower_http::{
 };
 
 use crate::{
-    clock::Clock, config::Config, db::Db, upload::Uploads, web, web::ratelimit::RateLimits,
+    clock::Clock,
+    config::Config,
+    db::Db,
+    upload::Uploads,
+    vehicles::counter::{self, ViewCounter},
+    web::{self, cache::PageCache, ratelimit::RateLimits},
 };
 
 /// Everything a request handler may need.
@@ -32,6 +37,10 @@ pub struct App {
     pub uploads: Uploads,
     /// Per-address limits on public POSTs and lookups.
     pub limits: RateLimits,
+    /// Rendered public stock pages, until the stock changes.
+    pub pages: PageCache,
+    /// Vehicle page views not yet written.
+    pub views: ViewCounter,
 }
 
 /// Cheap-to-clone handle to the `App`, used as axum state.
@@ -87,6 +96,8 @@ pub fn router(state: AppState) -> Router {
         .merge(web::pages::router())
         .merge(crate::auth::router())
         .merge(crate::bookings::router())
+        .merge(crate::vehicles::router())
+        .merge(crate::leads::router())
         .merge(crate::api::router())
         .route("/assets/{file}", get(web::assets::serve))
         .fallback(web::not_found)
@@ -123,13 +134,32 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let state = self.state.clone();
+        let flusher = tokio::spawn(flush_views(state.clone()));
         let app = router(self.state);
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+        flusher.abort();
+        if let Err(e) = state.views.flush(&state.db).await {
+            tracing::warn!(error = %e, "could not write the last vehicle view counts");
+        }
+        served
+    }
+}
+
+/// Writes counted vehicle views every `FLUSH_EVERY`.
+async fn flush_views(state: AppState) {
+    let mut tick = tokio::time::interval(counter::FLUSH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.views.flush(&state.db).await {
+            tracing::warn!(error = %e, "could not write vehicle view counts; will retry");
+        }
     }
 }
 
@@ -146,6 +176,8 @@ pub async fn start(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     let state = AppState::new(App {
         uploads: Uploads::new(&config.storage.data_dir),
         limits: RateLimits::new(&config.security),
+        pages: PageCache::default(),
+        views: ViewCounter::default(),
         config: Arc::new(config),
         db,
         clock,

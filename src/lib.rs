@@ -2,7 +2,8 @@
 //! dealership and service workshop.
 //!
 //! Shared pieces: `config`, `db`, `web`, `error`, `clock`. Domains: `auth`
-//! (staff, sessions, setup), `bookings`, `ops` (health, later backups).
+//! (staff, sessions, setup), `bookings`, `vehicles`, `leads`, `notifications`,
+//! `ops` (health, settings).
 //! `app` assembles them; `cli` drives them.
 
 pub mod api;
@@ -15,8 +16,10 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod leads;
 pub mod notifications;
 pub mod ops;
 pub mod phone;
 pub mod upload;
+pub mod vehicles;
 pub mod web;

@@ -16,6 +16,53 @@ pub struct Actor<'a> {
     pub ip: Option<&'a str>,
 }
 
+/// A staff member making changes, owned so it can move into a write job.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub user_id: String,
+    pub label: String,
+    pub ip: String,
+    pub role: crate::auth::model::Role,
+}
+
+impl Who {
+    pub fn new(user: &crate::auth::repo::User, ip: std::net::IpAddr) -> Who {
+        Who {
+            user_id: user.id.clone(),
+            label: user.name.clone(),
+            ip: ip.to_string(),
+            role: user.role,
+        }
+    }
+
+    pub fn actor(&self) -> Actor<'_> {
+        Actor {
+            user_id: &self.user_id,
+            label: &self.label,
+            ip: Some(&self.ip),
+        }
+    }
+}
+
+/// The fields of two JSON objects that differ, as (before, after).
+pub fn diff(before: &Value, after: &Value) -> (Value, Value) {
+    let empty = serde_json::Map::new();
+    let (a, b) = (
+        before.as_object().unwrap_or(&empty),
+        after.as_object().unwrap_or(&empty),
+    );
+    let mut was = serde_json::Map::new();
+    let mut now = serde_json::Map::new();
+    for (k, v) in b {
+        let old = a.get(k).unwrap_or(&Value::Null);
+        if old != v {
+            was.insert(k.clone(), old.clone());
+            now.insert(k.clone(), v.clone());
+        }
+    }
+    (was.into(), now.into())
+}
+
 /// What changed: `before`/`after` hold only the fields that changed.
 pub struct Change<'a> {
     /// e.g. `booking.update`, `user.create`.

@@ -17,7 +17,6 @@ use crate::app::AppState;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Query};
-use crate::web::layout::AdminUser;
 
 /// How long the first-run setup link stays valid.
 pub const SETUP_LINK_LIFETIME: SignedDuration = SignedDuration::from_hours(24);
@@ -365,15 +364,20 @@ pub async fn view_dashboard_get(
                     "SELECT COUNT(*) FROM vehicles WHERE status = 'available'",
                     params![],
                 )?,
+                pending_leads: crate::leads::repo::list(
+                    c,
+                    &crate::leads::repo::Filter {
+                        status: Some(crate::leads::model::LeadStatus::New),
+                        page: 1,
+                        per_page: 5,
+                        ..Default::default()
+                    },
+                )?
+                .0,
             })
         })
         .await?;
-    let user = AdminUser {
-        name: &staff.user.name,
-        role: staff.user.role,
-        csrf: &staff.csrf,
-    };
-    Ok(views::dashboard(&state.config, &user, &counts).into_response())
+    Ok(views::dashboard(&state.config, &staff.view(), &counts).into_response())
 }
 
 fn user_agent(headers: &HeaderMap) -> String {

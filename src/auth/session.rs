@@ -28,6 +28,17 @@ pub struct Staff {
     pub token: String,
 }
 
+impl Staff {
+    /// Who the admin layout shows as signed in.
+    pub fn view(&self) -> crate::web::layout::AdminUser<'_> {
+        crate::web::layout::AdminUser {
+            name: &self.user.name,
+            role: self.user.role,
+            csrf: &self.csrf,
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for Staff {
     type Rejection = Response;
 

@@ -92,6 +92,8 @@ pub struct DashboardCounts {
     pub week_bookings: i64,
     pub new_leads: i64,
     pub vehicles_available: i64,
+    /// The newest leads nobody has answered yet.
+    pub pending_leads: Vec<crate::leads::repo::Lead>,
 }
 
 pub fn dashboard(config: &Config, user: &AdminUser<'_>, counts: &DashboardCounts) -> Markup {
@@ -106,7 +108,7 @@ pub fn dashboard(config: &Config, user: &AdminUser<'_>, counts: &DashboardCounts
                 div.stat { span.stat-value { (today_total) } span.stat-label { "Bookings today" } }
                 div.stat { span.stat-value { (counts.awaiting_confirmation) } span.stat-label { "Awaiting confirmation" } }
                 div.stat { span.stat-value { (counts.week_bookings) } span.stat-label { "Bookings this week" } }
-                div.stat { span.stat-value { (counts.new_leads) } span.stat-label { "New leads" } }
+                a.stat href="/admin/leads?status=new" { span.stat-value { (counts.new_leads) } span.stat-label { "New leads" } }
                 div.stat { span.stat-value { (counts.vehicles_available) } span.stat-label { "Vehicles for sale" } }
             }
             section.panel {
@@ -127,6 +129,24 @@ pub fn dashboard(config: &Config, user: &AdminUser<'_>, counts: &DashboardCounts
                             }
                         }
                     }
+                }
+            }
+            section.panel {
+                h2 { "Leads waiting for an answer" }
+                @if counts.pending_leads.is_empty() {
+                    p.empty { "No pending leads. Well done." }
+                } @else {
+                    ul.pending-leads {
+                        @for l in &counts.pending_leads {
+                            li {
+                                a href={ "/admin/leads/" (l.id) } { (l.name) }
+                                " · " (l.kind.label())
+                                @if let Some(t) = &l.vehicle_title { " · " (t) }
+                                " · " span.muted { (crate::leads::admin_pages::local_time(config, &l.created_at)) }
+                            }
+                        }
+                    }
+                    a href="/admin/leads?status=new" { "All new leads" }
                 }
             }
         },

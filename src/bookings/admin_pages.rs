@@ -4,7 +4,7 @@
 use axum::{
     extract::State,
     http::{HeaderMap, header},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -18,6 +18,7 @@ use crate::app::AppState;
 use crate::auth::access::{Permission, require};
 use crate::auth::session::{Staff, verify_form};
 use crate::error::{AppError, AppResult};
+use crate::web::back_to;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::{self, AdminUser, tel_href, whatsapp_href};
@@ -398,23 +399,6 @@ pub struct StatusForm {
     back: String,
 }
 
-/// Where to go after an action: back to the admin page it came from, with
-/// the outcome as a message code (replacing an earlier one).
-fn back_to(back: &str, fallback: &str, msg: &str) -> Response {
-    let target = if back.starts_with("/admin/") && !back.starts_with("//") {
-        back
-    } else {
-        fallback
-    };
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let mut params: Vec<&str> = query
-        .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("msg="))
-        .collect();
-    let msg = format!("msg={msg}");
-    params.push(&msg);
-    Redirect::to(&format!("{path}?{}", params.join("&"))).into_response()
-}
 
 /// What an action's failure is called in the flash message.
 fn outcome(result: AppResult<Booking>) -> AppResult<&'static str> {

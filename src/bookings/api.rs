@@ -228,53 +228,16 @@ pub struct BookingUpload {
     pub extra: std::collections::HashMap<String, String>,
 }
 
-/// Reads the booking fields and the optional `attachment` of a multipart
-/// body; the file is read with a hard cap, so a huge upload is cut off at
-/// 5 MB instead of being buffered whole.
-pub async fn read_multipart(mut multipart: Multipart) -> AppResult<BookingUpload> {
-    let mut fields = std::collections::HashMap::new();
-    let mut attachment = None;
-    let mut too_large = false;
-    let malformed = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::PayloadTooLarge
-        } else {
-            AppError::bad_request("The multipart body is malformed.")
-        }
-    };
-    while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == "attachment" {
-            // Read to the end even past the limit (discarding), so the client
-            // gets a clear answer instead of a connection reset mid-upload.
-            let mut bytes = Vec::new();
-            while let Some(chunk) = field.chunk().await.map_err(malformed)? {
-                if !too_large && bytes.len() + chunk.len() > upload::MAX_BYTES {
-                    too_large = true;
-                    bytes = Vec::new();
-                }
-                if !too_large {
-                    bytes.extend_from_slice(&chunk);
-                }
-            }
-            // A file input left empty is sent as an empty part.
-            if !bytes.is_empty() {
-                attachment = Some(bytes);
-            }
-        } else {
-            let value = field.text().await.map_err(malformed)?;
-            if value.len() > 10_000 {
-                return Err(AppError::PayloadTooLarge);
-            }
-            fields.insert(name, value);
-        }
-    }
-    let input = BookingInput::from_fields(&mut fields);
+/// Reads the booking fields and the optional `attachment` of a multipart body.
+pub async fn read_multipart(multipart: Multipart) -> AppResult<BookingUpload> {
+    let mut form = upload::read_multipart(multipart, "attachment").await?;
+    let file = form.files.pop();
+    let input = BookingInput::from_fields(&mut form.fields);
     Ok(BookingUpload {
         input,
-        attachment,
-        attachment_too_large: too_large,
-        extra: fields,
+        attachment_too_large: file.as_ref().is_some_and(|f| f.bytes.is_none()),
+        attachment: file.and_then(|f| f.bytes),
+        extra: form.fields,
     })
 }
 

@@ -9,9 +9,8 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use image::{
-    DynamicImage, ImageDecoder, ImageReader, codecs::jpeg::JpegEncoder, imageops::FilterType,
-};
+use fast_image_resize::{ResizeAlg, ResizeOptions, Resizer};
+use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage, codecs::jpeg::JpegEncoder};
 use tokio::sync::Semaphore;
 
 /// Largest accepted upload.
@@ -97,10 +96,16 @@ pub fn process_image(bytes: &[u8]) -> Result<ProcessedImage, UploadError> {
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(decode_error)?;
     let orientation = decoder.orientation().map_err(decode_error)?;
-    let mut img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
-    img.apply_orientation(orientation);
-    let large = shrink(&img, LARGE_PX);
-    let thumb = shrink(&large, THUMB_PX);
+    // JPEG has no alpha, so everything becomes RGB once, up front (a move,
+    // not a copy, for the usual RGB photo).
+    let full = DynamicImage::from_decoder(decoder)
+        .map_err(decode_error)?
+        .into_rgb8();
+    // Shrink first, then rotate: turning 1600 px costs a fraction of 4000 px.
+    let mut large = DynamicImage::ImageRgb8(shrink(full, LARGE_PX)?);
+    large.apply_orientation(orientation);
+    let large = large.into_rgb8();
+    let thumb = shrink(large.clone(), THUMB_PX)?;
     Ok(ProcessedImage {
         width: large.width(),
         height: large.height(),
@@ -116,20 +121,29 @@ fn decode_error(e: image::ImageError) -> UploadError {
     }
 }
 
-fn shrink(img: &DynamicImage, max_side: u32) -> DynamicImage {
-    if img.width() <= max_side && img.height() <= max_side {
-        img.clone()
-    } else {
-        img.resize(max_side, max_side, FilterType::Triangle)
+/// Fits the image into `max_side` × `max_side`, keeping its proportions.
+/// fast_image_resize (SIMD convolution) does this several times faster than
+/// `image`'s own resize, which dominated the time for a phone photo.
+fn shrink(img: RgbImage, max_side: u32) -> Result<RgbImage, UploadError> {
+    let (w, h) = img.dimensions();
+    if w <= max_side && h <= max_side {
+        return Ok(img);
     }
+    let scale = f64::from(max_side) / f64::from(w.max(h));
+    let fit = |side: u32| ((f64::from(side) * scale).round() as u32).clamp(1, max_side);
+    let mut out = RgbImage::new(fit(w), fit(h));
+    let options =
+        ResizeOptions::new().resize_alg(ResizeAlg::Convolution(fast_image_resize::FilterType::Bilinear));
+    Resizer::new()
+        .resize(&img, &mut out, &options)
+        .map_err(|e| UploadError::Internal(anyhow::anyhow!("resize failed: {e}")))?;
+    Ok(out)
 }
 
-fn encode_jpeg(img: &DynamicImage) -> Result<Vec<u8>, UploadError> {
+fn encode_jpeg(img: &RgbImage) -> Result<Vec<u8>, UploadError> {
     let mut out = Vec::new();
-    // JPEG has no alpha: flatten to RGB.
-    let rgb = img.to_rgb8();
     JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)
-        .encode_image(&rgb)
+        .encode_image(img)
         .map_err(|e| UploadError::Internal(anyhow::anyhow!("jpeg encoding failed: {e}")))?;
     Ok(out)
 }
@@ -256,6 +270,67 @@ impl Uploads {
         })
         .await;
     }
+}
+
+/// One file of a multipart form.
+pub struct FilePart {
+    /// The name the browser gave it, for messages ("photo3.jpg: …").
+    pub filename: String,
+    /// `None` when it was over `MAX_BYTES` (read to the end and discarded).
+    pub bytes: Option<Vec<u8>>,
+}
+
+/// A multipart form: its text fields and the files of the named file fields.
+#[derive(Default)]
+pub struct MultipartForm {
+    pub fields: std::collections::HashMap<String, String>,
+    pub files: Vec<FilePart>,
+}
+
+/// Reads a multipart body. Files are read with a hard cap: one over 5 MB is
+/// read to the end but not kept, so the client gets a clear answer instead
+/// of a connection reset mid-upload. Empty file parts (an input left empty)
+/// are skipped.
+pub async fn read_multipart(
+    mut multipart: axum::extract::Multipart,
+    file_field: &str,
+) -> Result<MultipartForm, crate::error::AppError> {
+    use crate::error::AppError;
+    let malformed = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge
+        } else {
+            AppError::bad_request("The multipart body is malformed.")
+        }
+    };
+    let mut form = MultipartForm::default();
+    while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == file_field {
+            let filename = field.file_name().unwrap_or_default().to_owned();
+            let mut bytes = Some(Vec::new());
+            let mut len = 0;
+            while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+                len += chunk.len();
+                if len > MAX_BYTES {
+                    bytes = None;
+                }
+                if let Some(b) = bytes.as_mut() {
+                    b.extend_from_slice(&chunk);
+                }
+            }
+            if len > 0 {
+                form.files.push(FilePart { filename, bytes });
+            }
+        } else {
+            let value = field.text().await.map_err(malformed)?;
+            if value.len() > 10_000 {
+                return Err(AppError::PayloadTooLarge);
+            }
+            form.fields.insert(name, value);
+        }
+    }
+    Ok(form)
 }
 
 #[cfg(test)]

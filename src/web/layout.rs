@@ -17,6 +17,10 @@ pub struct Page<'a> {
 }
 
 fn head(config: &Config, title: &str, description: &str) -> Markup {
+    head_with(config, title, description, html! {})
+}
+
+fn head_with(config: &Config, title: &str, description: &str, extra: Markup) -> Markup {
     html! {
         meta charset="utf-8";
         meta name="viewport" content="width=device-width, initial-scale=1";
@@ -27,6 +31,7 @@ fn head(config: &Config, title: &str, description: &str) -> Markup {
         meta name="theme-color" content="#0b3d91";
         link rel="stylesheet" href=(assets::url("app.css"));
         link rel="icon" type="image/svg+xml" href=(assets::url("favicon.svg"));
+        (extra)
     }
 }
 
@@ -42,11 +47,16 @@ fn brand(config: &Config, href: &str) -> Markup {
 
 /// The public layout.
 pub fn public(config: &Config, page: Page<'_>) -> Markup {
+    public_with_head(config, page, html! {})
+}
+
+/// The public layout with extra `<head>` content (link previews, structured data).
+pub fn public_with_head(config: &Config, page: Page<'_>, extra: Markup) -> Markup {
     let b = &config.business;
     html! {
         (DOCTYPE)
         html lang="en" {
-            head { (head(config, page.title, page.description)) }
+            head { (head_with(config, page.title, page.description, extra)) }
             body.public {
                 a.skip-link href="#main" { "Skip to content" }
                 header.site-header {

@@ -2,6 +2,7 @@
 //! page layouts and the static pages.
 
 pub mod assets;
+pub mod cache;
 pub mod client;
 pub mod extract;
 pub mod layout;
@@ -13,7 +14,7 @@ use axum::{
     extract::{Request, State},
     http::{HeaderValue, StatusCode, header},
     middleware::Next,
-    response::{IntoResponse, Response},
+    response::{IntoResponse, Redirect, Response},
 };
 use maud::html;
 
@@ -158,4 +159,22 @@ fn default_message(status: StatusCode) -> &'static str {
 /// Fallback for every unknown path; `error_bodies` picks JSON or HTML.
 pub async fn not_found() -> impl IntoResponse {
     crate::error::AppError::NotFound
+}
+
+/// Where to go after an action: back to the admin page it came from, with
+/// the outcome as a message code (replacing an earlier one).
+pub fn back_to(back: &str, fallback: &str, msg: &str) -> Response {
+    let target = if back.starts_with("/admin/") && !back.starts_with("//") {
+        back
+    } else {
+        fallback
+    };
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let mut params: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("msg="))
+        .collect();
+    let msg = format!("msg={msg}");
+    params.push(&msg);
+    Redirect::to(&format!("{path}?{}", params.join("&"))).into_response()
 }

@@ -176,16 +176,15 @@ pub fn daytona_bin() -> &'static str {
 
 /// The number of migrations in `migrations/` (= the newest schema version).
 pub fn latest_schema_version() -> i64 {
+    // Files are `V<n>__name.sql`; numbers may leave gaps.
     std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
         .unwrap()
-        .filter(|e| {
-            e.as_ref()
-                .unwrap()
-                .file_name()
-                .to_string_lossy()
-                .ends_with(".sql")
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.strip_prefix('V')?.split("__").next()?.parse::<i64>().ok()
         })
-        .count() as i64
+        .max()
+        .unwrap()
 }
 
 /// GETs `url` with `client` and parses the page.
