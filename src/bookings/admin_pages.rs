@@ -399,7 +399,6 @@ pub struct StatusForm {
     back: String,
 }
 
-
 /// What an action's failure is called in the flash message.
 fn outcome(result: AppResult<Booking>) -> AppResult<&'static str> {
     match result {

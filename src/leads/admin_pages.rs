@@ -77,8 +77,14 @@ pub async fn view_leads_get(
     let filter = q.parse(&state.config).map_err(AppError::Validation)?;
     let (rows, total) = load(&state, filter).await?;
     let c = &state.config;
-    let statuses: Vec<(&str, &str)> = LeadStatus::ALL.iter().map(|s| (s.as_str(), s.label())).collect();
-    let kinds: Vec<(&str, &str)> = LeadType::ALL.iter().map(|t| (t.as_str(), t.label())).collect();
+    let statuses: Vec<(&str, &str)> = LeadStatus::ALL
+        .iter()
+        .map(|s| (s.as_str(), s.label()))
+        .collect();
+    let kinds: Vec<(&str, &str)> = LeadType::ALL
+        .iter()
+        .map(|t| (t.as_str(), t.label()))
+        .collect();
     let body = html! {
         div.toolbar { form method="get" action="/admin/leads" {
             (field("Status", "status", None, "", select("status", q.status.as_deref(), "Any status", &statuses)))
@@ -110,7 +116,13 @@ pub async fn view_leads_get(
             }
         }
     };
-    Ok(layout::admin(c, &staff.view(), "Leads", "/admin/leads", body))
+    Ok(layout::admin(
+        c,
+        &staff.view(),
+        "Leads",
+        "/admin/leads",
+        body,
+    ))
 }
 
 #[derive(Deserialize, Default)]
@@ -134,8 +146,14 @@ pub async fn view_lead_get(
         .ok_or(AppError::NotFound)?;
     let c = &state.config;
     let greeting = match &l.vehicle_title {
-        Some(t) => format!("Hello {}, this is {} about the {} you asked about.", l.name, c.business.name, t),
-        None => format!("Hello {}, this is {} replying to your message.", l.name, c.business.name),
+        Some(t) => format!(
+            "Hello {}, this is {} about the {} you asked about.",
+            l.name, c.business.name, t
+        ),
+        None => format!(
+            "Hello {}, this is {} replying to your message.",
+            l.name, c.business.name
+        ),
     };
     let body = html! {
         @match m.msg.as_deref() {
@@ -188,7 +206,13 @@ pub async fn view_lead_get(
         }
         p { a href="/admin/leads" { "← All leads" } }
     };
-    Ok(layout::admin(c, &staff.view(), &format!("Lead from {}", l.name), "/admin/leads", body))
+    Ok(layout::admin(
+        c,
+        &staff.view(),
+        &format!("Lead from {}", l.name),
+        "/admin/leads",
+        body,
+    ))
 }
 
 #[derive(Deserialize)]

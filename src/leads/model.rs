@@ -96,11 +96,7 @@ impl LeadStatus {
         }
         Err(AppError::Conflict {
             code: "invalid_transition",
-            message: format!(
-                "A {} lead cannot become {}.",
-                self.as_str(),
-                to.as_str()
-            ),
+            message: format!("A {} lead cannot become {}.", self.as_str(), to.as_str()),
             details: serde_json::json!({
                 "from": self.as_str(),
                 "to": to.as_str(),
@@ -188,7 +184,10 @@ impl InquiryInput {
         }
         let kind = LeadType::parse(text(&self.kind));
         if kind.is_none() {
-            errors.add("type", "Choose price_request, test_drive_request or general.");
+            errors.add(
+                "type",
+                "Choose price_request, test_drive_request or general.",
+            );
         }
         let message = text(&self.message);
         if message.chars().count() > MAX_MESSAGE {
@@ -230,9 +229,7 @@ fn check_test_drive_date(config: &Config, now: Timestamp, raw: &str) -> Result<D
         return Err("Choose today or a later day.".into());
     }
     if date > today.saturating_add(jiff::Span::new().days(TEST_DRIVE_DAYS_AHEAD)) {
-        return Err(format!(
-            "Choose a day within {TEST_DRIVE_DAYS_AHEAD} days."
-        ));
+        return Err(format!("Choose a day within {TEST_DRIVE_DAYS_AHEAD} days."));
     }
     Ok(date)
 }
@@ -274,7 +271,13 @@ mod tests {
         drive.preferred_date = Some("2026-11-27".into());
         assert!(drive.parse(&c, now()).unwrap().preferred_date.is_some());
         drive.preferred_date = Some("2026-11-01".into());
-        assert!(drive.parse(&c, now()).unwrap_err().get("preferred_date").is_some());
+        assert!(
+            drive
+                .parse(&c, now())
+                .unwrap_err()
+                .get("preferred_date")
+                .is_some()
+        );
         let mut price = input("price_request");
         price.preferred_date = Some("2026-11-27".into());
         assert_eq!(price.parse(&c, now()).unwrap().preferred_date, None);

@@ -121,9 +121,18 @@ pub fn list(conn: &Connection, f: &Filter) -> rusqlite::Result<(Vec<Lead>, i64)>
     let filters: [(&str, Option<&dyn ToSql>); 5] = [
         ("l.status = ?", status.as_ref().map(|s| s as &dyn ToSql)),
         ("l.type = ?", kind.as_ref().map(|s| s as &dyn ToSql)),
-        ("l.vehicle_id = ?", f.vehicle_id.as_ref().map(|s| s as &dyn ToSql)),
-        ("l.created_at >= ?", f.from.as_ref().map(|s| s as &dyn ToSql)),
-        ("l.created_at < ?", f.until.as_ref().map(|s| s as &dyn ToSql)),
+        (
+            "l.vehicle_id = ?",
+            f.vehicle_id.as_ref().map(|s| s as &dyn ToSql),
+        ),
+        (
+            "l.created_at >= ?",
+            f.from.as_ref().map(|s| s as &dyn ToSql),
+        ),
+        (
+            "l.created_at < ?",
+            f.until.as_ref().map(|s| s as &dyn ToSql),
+        ),
     ];
     for (sql, value) in filters {
         if let Some(v) = value {

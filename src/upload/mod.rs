@@ -132,8 +132,9 @@ fn shrink(img: RgbImage, max_side: u32) -> Result<RgbImage, UploadError> {
     let scale = f64::from(max_side) / f64::from(w.max(h));
     let fit = |side: u32| ((f64::from(side) * scale).round() as u32).clamp(1, max_side);
     let mut out = RgbImage::new(fit(w), fit(h));
-    let options =
-        ResizeOptions::new().resize_alg(ResizeAlg::Convolution(fast_image_resize::FilterType::Bilinear));
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(
+        fast_image_resize::FilterType::Bilinear,
+    ));
     Resizer::new()
         .resize(&img, &mut out, &options)
         .map_err(|e| UploadError::Internal(anyhow::anyhow!("resize failed: {e}")))?;

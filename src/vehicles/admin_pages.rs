@@ -116,7 +116,13 @@ pub async fn view_vehicles_get(
             @for l in &rows { (admin_card(c, l, &staff.csrf, &back)) }
         }
     };
-    Ok(layout::admin(c, &staff.view(), "Vehicles", "/admin/vehicles", body))
+    Ok(layout::admin(
+        c,
+        &staff.view(),
+        "Vehicles",
+        "/admin/vehicles",
+        body,
+    ))
 }
 
 fn admin_card(c: &crate::config::Config, l: &Listed, csrf: &str, back: &str) -> Markup {
@@ -185,7 +191,11 @@ impl VehicleForm {
             title: d.title.clone(),
             make: d.make.clone(),
             model: d.model.clone(),
-            year: if d.year > 0 { d.year.to_string() } else { String::new() },
+            year: if d.year > 0 {
+                d.year.to_string()
+            } else {
+                String::new()
+            },
             trim: d.trim.clone(),
             condition: d.condition.as_str().into(),
             price: num(d.price),
@@ -211,7 +221,11 @@ impl VehicleForm {
             }),
         };
         let year = number("year", &self.year, "A year like 2018.");
-        let price = number("price", &self.price, "A whole number of MWK, e.g. 12,500,000.");
+        let price = number(
+            "price",
+            &self.price,
+            "A whole number of MWK, e.g. 12,500,000.",
+        );
         let mileage = number("mileage", &self.mileage, "Kilometres, e.g. 85,000.");
         let patch = VehiclePatch {
             title: Some(self.title.clone()),
@@ -255,13 +269,25 @@ fn checked(form: &VehicleForm, base: &VehicleData) -> Result<VehiclePatch, Field
 
 fn vehicle_form(action: &str, f: &VehicleForm, errors: &FieldErrors, csrf: &str) -> Markup {
     let text = |label: &str, name: &str, value: &str, hint: &str| {
-        field(label, name, errors.get(name), hint, input("text", name, value, errors.get(name).is_some(), "off"))
+        field(
+            label,
+            name,
+            errors.get(name),
+            hint,
+            input("text", name, value, errors.get(name).is_some(), "off"),
+        )
     };
     let numeric = |label: &str, name: &str, value: &str, hint: &str| {
-        field(label, name, errors.get(name), hint, html! {
-            input id=(name) name=(name) type="text" inputmode="numeric" value=(value)
-                aria-invalid=[errors.get(name).map(|_| "true")];
-        })
+        field(
+            label,
+            name,
+            errors.get(name),
+            hint,
+            html! {
+                input id=(name) name=(name) type="text" inputmode="numeric" value=(value)
+                    aria-invalid=[errors.get(name).map(|_| "true")];
+            },
+        )
     };
     html! {
         form.form.vehicle-form method="post" action=(action) novalidate {
@@ -307,8 +333,19 @@ fn vehicle_form(action: &str, f: &VehicleForm, errors: &FieldErrors, csrf: &str)
 pub async fn view_new_get(State(state): State<AppState>, staff: Staff) -> AppResult<Markup> {
     require(staff.user.role, Permission::ManageVehicles)?;
     let form = VehicleForm::from_data(&VehicleData::default());
-    let body = vehicle_form("/admin/vehicles/new", &form, &FieldErrors::new(), &staff.csrf);
-    Ok(layout::admin(&state.config, &staff.view(), "Add vehicle", "/admin/vehicles", body))
+    let body = vehicle_form(
+        "/admin/vehicles/new",
+        &form,
+        &FieldErrors::new(),
+        &staff.csrf,
+    );
+    Ok(layout::admin(
+        &state.config,
+        &staff.view(),
+        "Add vehicle",
+        "/admin/vehicles",
+        body,
+    ))
 }
 
 /// `POST /admin/vehicles/new`
@@ -329,7 +366,13 @@ pub async fn view_new_post(
         Ok(v) => Ok(Redirect::to(&format!("/admin/vehicles/{}?msg=created", v.id)).into_response()),
         Err(AppError::Validation(errors)) => {
             let body = vehicle_form("/admin/vehicles/new", &form, &errors, &staff.csrf);
-            let page = layout::admin(&state.config, &staff.view(), "Add vehicle", "/admin/vehicles", body);
+            let page = layout::admin(
+                &state.config,
+                &staff.view(),
+                "Add vehicle",
+                "/admin/vehicles",
+                body,
+            );
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e),
@@ -405,7 +448,13 @@ fn edit_page(
             }
         }
     };
-    layout::admin(&state.config, &staff.view(), &v.data.title, "/admin/vehicles", body)
+    layout::admin(
+        &state.config,
+        &staff.view(),
+        &v.data.title,
+        "/admin/vehicles",
+        body,
+    )
 }
 
 /// `GET /admin/vehicles/{id}`
@@ -418,7 +467,15 @@ pub async fn view_edit_get(
     require(staff.user.role, Permission::ManageVehicles)?;
     let (v, images) = manage::find(&state, &id).await?;
     let form = VehicleForm::from_data(&v.data);
-    Ok(edit_page(&state, &staff, &v, &images, &form, &FieldErrors::new(), &m))
+    Ok(edit_page(
+        &state,
+        &staff,
+        &v,
+        &images,
+        &form,
+        &FieldErrors::new(),
+        &m,
+    ))
 }
 
 /// `POST /admin/vehicles/{id}`
@@ -439,7 +496,15 @@ pub async fn view_edit_post(
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/admin/vehicles/{id}?msg=saved")).into_response()),
         Err(AppError::Validation(errors)) => {
-            let page = edit_page(&state, &staff, &v, &images, &form, &errors, &MsgParam::default());
+            let page = edit_page(
+                &state,
+                &staff,
+                &v,
+                &images,
+                &form,
+                &errors,
+                &MsgParam::default(),
+            );
             Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e),
@@ -512,13 +577,17 @@ pub async fn view_photos_post(
     verify_form(&headers, &staff.csrf, csrf)?;
     let who = Who::new(&staff.user, ip);
     if form.files.is_empty() {
-        return Ok(Redirect::to(&format!("/admin/vehicles/{id}?msg=no_photo#photos")).into_response());
+        return Ok(
+            Redirect::to(&format!("/admin/vehicles/{id}?msg=no_photo#photos")).into_response(),
+        );
     }
     let mut refused = Vec::new();
     for file in form.files {
         let result = match file.bytes {
             None => Err(AppError::PayloadTooLarge),
-            Some(bytes) => manage::add_image(&state, &who, &id, bytes, "").await.map(|_| ()),
+            Some(bytes) => manage::add_image(&state, &who, &id, bytes, "")
+                .await
+                .map(|_| ()),
         };
         match result {
             Ok(()) => {}

@@ -196,9 +196,7 @@ pub async fn list(
         per_page,
         total,
     })?;
-    let entry = state
-        .pages
-        .insert(key, started, "application/json", body);
+    let entry = state.pages.insert(key, started, "application/json", body);
     Ok(entry.respond(&headers))
 }
 
@@ -222,9 +220,7 @@ pub async fn detail(
     let started = state.pages.generation();
     let (v, images) = manage::find(&state, &id).await?;
     let body = json_bytes(&VehicleDetail::new(&state.config, &v, &images))?;
-    let entry = state
-        .pages
-        .insert(key, started, "application/json", body);
+    let entry = state.pages.insert(key, started, "application/json", body);
     Ok(entry.respond(&headers))
 }
 

@@ -150,7 +150,10 @@ pub fn query_string(f: &Filter, page: u32) -> String {
         "sort",
         (f.sort != Sort::Newest).then(|| f.sort.as_str().to_owned()),
     );
-    put("per_page", (f.per_page != PER_PAGE).then(|| f.per_page.to_string()));
+    put(
+        "per_page",
+        (f.per_page != PER_PAGE).then(|| f.per_page.to_string()),
+    );
     put("page", (page > 1).then(|| page.to_string()));
     parts
         .iter()

@@ -65,13 +65,25 @@ impl ViewCounter {
 
 /// Crawlers and the link previews of WhatsApp, Facebook and friends.
 fn is_bot(headers: &HeaderMap) -> bool {
-    let Some(agent) = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()) else {
+    let Some(agent) = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+    else {
         return true;
     };
     let agent = agent.to_ascii_lowercase();
     [
-        "bot", "crawl", "spider", "slurp", "preview", "facebookexternalhit", "whatsapp",
-        "curl", "wget", "python", "headless",
+        "bot",
+        "crawl",
+        "spider",
+        "slurp",
+        "preview",
+        "facebookexternalhit",
+        "whatsapp",
+        "curl",
+        "wget",
+        "python",
+        "headless",
     ]
     .iter()
     .any(|word| agent.contains(word))
@@ -105,8 +117,16 @@ mod tests {
         let day = || "2026-11-24".to_owned();
         counter.record(&headers(&[(header::USER_AGENT, phone)]), "v1", day());
         counter.record(&headers(&[(header::USER_AGENT, phone)]), "v1", day());
-        counter.record(&headers(&[(header::USER_AGENT, "WhatsApp/2.23")]), "v1", day());
-        counter.record(&headers(&[(header::USER_AGENT, "Googlebot/2.1")]), "v1", day());
+        counter.record(
+            &headers(&[(header::USER_AGENT, "WhatsApp/2.23")]),
+            "v1",
+            day(),
+        );
+        counter.record(
+            &headers(&[(header::USER_AGENT, "Googlebot/2.1")]),
+            "v1",
+            day(),
+        );
         counter.record(&headers(&[]), "v1", day());
         counter.record(
             &headers(&[

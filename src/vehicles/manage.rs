@@ -182,7 +182,14 @@ pub async fn add_image(
             repo::find(tx, &row.vehicle_id)?.ok_or(AppError::NotFound)?;
             let img = repo::add_image(tx, &row, now)?;
             let after = json!({ "photo": img.id, "alt_text": img.alt_text });
-            record(tx, &who, "vehicle.photo_add", &img.vehicle_id, (json!({}), after), now)?;
+            record(
+                tx,
+                &who,
+                "vehicle.photo_add",
+                &img.vehicle_id,
+                (json!({}), after),
+                now,
+            )?;
             Ok(img)
         })
         .await;
@@ -256,7 +263,14 @@ pub async fn delete_image(
             let img = repo::find_image(tx, &vid, &iid)?.ok_or(AppError::NotFound)?;
             repo::delete_image(tx, &img, now)?;
             let before = json!({ "photo": img.id, "alt_text": img.alt_text });
-            record(tx, &who, "vehicle.photo_delete", &vid, (before, json!({})), now)?;
+            record(
+                tx,
+                &who,
+                "vehicle.photo_delete",
+                &vid,
+                (before, json!({})),
+                now,
+            )?;
             Ok(img)
         })
         .await?;

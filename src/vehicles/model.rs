@@ -224,7 +224,11 @@ impl VehiclePatch {
             v.title = v.default_title();
         }
         v.check(&mut errors);
-        if errors.is_empty() { Ok(v) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(v)
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -245,7 +249,11 @@ impl VehicleData {
     }
 
     fn check(&self, errors: &mut FieldErrors) {
-        let max_year = i64::from(jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).year()) + 1;
+        let max_year = i64::from(
+            jiff::Timestamp::now()
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .year(),
+        ) + 1;
         let mut text = |field: &str, value: &str, required: bool, max: usize| {
             if required && value.is_empty() {
                 errors.add(field, "Required.");
@@ -264,7 +272,10 @@ impl VehicleData {
         if !(1900..=max_year).contains(&self.year) {
             errors.add("year", format!("A year between 1900 and {max_year}."));
         }
-        if self.price.is_some_and(|p| !(0..=HIGHEST_PRICE).contains(&p)) {
+        if self
+            .price
+            .is_some_and(|p| !(0..=HIGHEST_PRICE).contains(&p))
+        {
             errors.add("price", "A whole number of MWK, 0 or more.");
         }
         if self
@@ -304,7 +315,7 @@ pub fn thousands(n: i64) -> String {
         out.push('-');
     }
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -382,7 +393,10 @@ mod tests {
 
     #[test]
     fn slugs_are_short_and_plain() {
-        assert_eq!(slug("2018 Toyota Hilux 2.8 GD-6!"), "2018-toyota-hilux-2-8-gd-6");
+        assert_eq!(
+            slug("2018 Toyota Hilux 2.8 GD-6!"),
+            "2018-toyota-hilux-2-8-gd-6"
+        );
         assert_eq!(slug("  "), "");
     }
 }

@@ -335,9 +335,12 @@ pub async fn view_vehicle_get(
         return Err(AppError::NotFound);
     };
     let body = detail_page(&state.config, &v, &images, &Inquiry::Sent(sent)).into_string();
-    let entry = state
-        .pages
-        .insert(cache_key, started, "text/html; charset=utf-8", body.into_bytes());
+    let entry = state.pages.insert(
+        cache_key,
+        started,
+        "text/html; charset=utf-8",
+        body.into_bytes(),
+    );
     Ok(entry.respond(&headers))
 }
 
@@ -491,16 +494,22 @@ fn inquiry_form(v: &Vehicle, kind: LeadType, state: &Inquiry) -> Markup {
         _ => (None, None),
     };
     let value = |f: fn(&InquiryInput) -> &Option<String>| {
-        input_ref
-            .and_then(|i| f(i).clone())
-            .unwrap_or_default()
+        input_ref.and_then(|i| f(i).clone()).unwrap_or_default()
     };
     let err = |name: &str| errors.and_then(|e| e.get(name));
     let prefix = kind.as_str();
     let id = |name: &str| format!("{prefix}-{name}");
     let (title, button, message_label) = match kind {
-        LeadType::PriceRequest => ("Request price", "Send price request", "Anything to add? (optional)"),
-        LeadType::TestDriveRequest => ("Request test drive", "Ask for a test drive", "Anything to add? (optional)"),
+        LeadType::PriceRequest => (
+            "Request price",
+            "Send price request",
+            "Anything to add? (optional)",
+        ),
+        LeadType::TestDriveRequest => (
+            "Request test drive",
+            "Ask for a test drive",
+            "Anything to add? (optional)",
+        ),
         LeadType::General => ("Contact seller", "Send message", "Your message"),
     };
     let text_input = |kind_: &str, name: &str, v: String, auto: &str| {
@@ -565,7 +574,11 @@ pub fn detail_page(config: &Config, v: &Vehicle, images: &[Image], inquiry: &Inq
         d.title,
         price_label(&b.currency, d.price)
     );
-    let wa_number = if b.whatsapp.is_empty() { &b.phone } else { &b.whatsapp };
+    let wa_number = if b.whatsapp.is_empty() {
+        &b.phone
+    } else {
+        &b.whatsapp
+    };
     let description = format!(
         "{} for sale at {}: {}.",
         d.title,
@@ -698,12 +711,24 @@ pub async fn sitemap_xml(State(state): State<AppState>) -> AppResult<Response> {
     let mut xml = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
-    for page in ["/", "/services", "/vehicles", "/book", "/about", "/contact", "/privacy"] {
+    for page in [
+        "/",
+        "/services",
+        "/vehicles",
+        "/book",
+        "/about",
+        "/contact",
+        "/privacy",
+    ] {
         xml.push_str(&format!("<url><loc>{base}{page}</loc></url>\n"));
     }
     for (id, title, updated) in vehicles {
         let s = slug(&title);
-        let path = if s.is_empty() { id } else { format!("{id}-{s}") };
+        let path = if s.is_empty() {
+            id
+        } else {
+            format!("{id}-{s}")
+        };
         xml.push_str(&format!(
             "<url><loc>{base}/vehicles/{path}</loc><lastmod>{}</lastmod></url>\n",
             updated.get(..10).unwrap_or(&updated)

@@ -181,7 +181,11 @@ pub fn latest_schema_version() -> i64 {
         .unwrap()
         .filter_map(|e| {
             let name = e.unwrap().file_name().to_string_lossy().into_owned();
-            name.strip_prefix('V')?.split("__").next()?.parse::<i64>().ok()
+            name.strip_prefix('V')?
+                .split("__")
+                .next()?
+                .parse::<i64>()
+                .ok()
         })
         .max()
         .unwrap()
@@ -190,4 +194,13 @@ pub fn latest_schema_version() -> i64 {
 /// GETs `url` with `client` and parses the page.
 pub async fn get_page(client: &Client, url: String) -> Html {
     Html::parse_document(&client.get(url).send().await.unwrap().text().await.unwrap())
+}
+
+/// One number from the app's database, e.g. `SELECT COUNT(*) FROM leads`.
+pub async fn db_count(app: &TestApp, sql: &'static str) -> i64 {
+    app.state
+        .db
+        .read(move |c| -> anyhow::Result<i64> { Ok(c.query_row(sql, [], |r| r.get(0))?) })
+        .await
+        .unwrap()
 }

@@ -126,6 +126,15 @@ async fn openapi_documents_every_v1_route_and_each_documented_route_exists() {
         "/v1/admin/audit",
         "/v1/admin/users",
         "/v1/admin/users/{id}",
+        "/v1/vehicles",
+        "/v1/vehicles/{id}",
+        "/v1/inquiries",
+        "/v1/admin/vehicles",
+        "/v1/admin/vehicles/{id}",
+        "/v1/admin/vehicles/{id}/images",
+        "/v1/admin/vehicles/{id}/images/{image_id}",
+        "/v1/admin/leads",
+        "/v1/admin/leads/{id}",
     ] {
         assert!(
             paths.contains_key(expected),
