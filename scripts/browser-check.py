@@ -11,6 +11,9 @@ screenshots to target/screenshots/ for a human to look at.
 """
 import base64, json, os, re, shutil, socket, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stock import add_vehicles, login, sample_photo_path  # noqa: E402
+
 STATIC = "target/x86_64-unknown-linux-musl/release/daytona"
 BIN = sys.argv[1] if len(sys.argv) > 1 else (STATIC if os.path.exists(STATIC) else "target/release/daytona")
 OUT = "target/screenshots"
@@ -32,6 +35,7 @@ def ensure_browser():
 
 class Driver:
     def __init__(self, port):
+        self.port = port
         self.base = f"http://127.0.0.1:{port}"
         caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
@@ -103,6 +107,138 @@ def check_page(d, failures, label):
                     "getComputedStyle(document.body).fontFamily.indexOf('sans') < 0")
     if unstyled:
         failures.append(f"{label}: stylesheet did not load")
+
+
+FIRST_VIEW_WEIGHT = """
+var seen = {}, total = 0, parts = [];
+var nav = performance.getEntriesByType('navigation')[0];
+total += nav.transferSize; parts.push(['html', nav.transferSize]);
+performance.getEntriesByType('resource').forEach(function (e) {
+  if (e.initiatorType !== 'img') { total += e.transferSize; parts.push([e.name.split('/').pop(), e.transferSize]); }
+  seen[e.name] = e;
+});
+document.querySelectorAll('img').forEach(function (img) {
+  var r = img.getBoundingClientRect();
+  if (r.top < window.innerHeight && r.bottom > 0 && seen[img.currentSrc]) {
+    total += seen[img.currentSrc].transferSize; parts.push(['img', seen[img.currentSrc].transferSize]);
+  }
+});
+return {total: total, parts: parts};
+"""
+
+
+def vehicles_flow(d, site, failures):
+    """Staff publish a car with ten photos from the pages alone; a visitor on
+    a phone finds it with the filters and asks for a test drive; staff see
+    and close the lead."""
+    d.size(1280, 800)
+    d.go(site + "/admin/vehicles/new")
+    for css, text in [("#make", "Toyota"), ("#model", "Hilux"), ("#year", "2018"), ("#trim", "2.8 GD-6 Raider"),
+                      ("#price", "32,500,000"), ("#mileage", "85000"), ("#location", "Blantyre showroom"),
+                      ("#features", "4x4\nTow bar\nLeather seats"),
+                      ("#description", "One owner, full service history. Recently serviced.")]:
+        d.type(css, text)
+    d.click("form.vehicle-form button[type=submit]")
+    d.wait("location.search.indexOf('msg=created') >= 0")
+    if d.js("return location.search").find("msg=created") < 0:
+        failures.append("vehicles: creating a listing did not lead to its page")
+        return
+    photos = tempfile.mkdtemp()
+    paths = []
+    for i in range(10):
+        path = os.path.join(photos, f"hilux-{i}.jpg")
+        shutil.copy(sample_photo_path(), path)
+        paths.append(path)
+    d.type("#image", "\n".join(paths))
+    d.click("form.upload button[type=submit]")
+    d.wait("location.search.indexOf('msg=photos') >= 0", timeout=60)
+    if d.js("return document.querySelectorAll('.photo-item').length") != 10:
+        failures.append("vehicles: ten photos were not all added")
+    for width in WIDTHS:
+        d.size(width, 800)
+        check_page(d, failures, f"vehicle edit @{width}")
+        d.shot(f"admin-vehicle-edit-{width}")
+        d.go(site + "/admin/vehicles")
+        check_page(d, failures, f"/admin/vehicles @{width}")
+        d.shot(f"admin-vehicles-{width}")
+        d.go(site + "/admin/vehicles")
+        d.click(".admin-vehicle a")
+        d.wait("document.querySelector('.photo-item')")
+
+    # The first view of /vehicles as a new visitor (empty cache) would see it,
+    # with a full first page of cars with photos.
+    add_vehicles(site, login(site, "owner@daytona.mw", "a long enough password"), 30, 30)
+    for width in WIDTHS:
+        fresh = Driver(d.port)
+        try:
+            fresh.size(width, 800)
+            fresh.go(site + "/vehicles")
+            fresh.wait("Array.from(document.images).every(function (i) { return i.complete; })")
+            weight = fresh.js(FIRST_VIEW_WEIGHT)
+            kb = weight["total"] / 1024
+            print(f"/vehicles first view @{width}: {kb:.1f} KB on the wire {weight['parts']}")
+            if kb > 150:
+                failures.append(f"/vehicles first view @{width} weighs {kb:.0f} KB (budget 150 KB)")
+        finally:
+            fresh.quit()
+
+    # A visitor on a phone: filter, open the car, ask for a test drive.
+    d.size(360, 800)
+    d.go(site + "/vehicles")
+    d.js("document.querySelector('#make').value = 'Toyota'")
+    d.click("form.vehicle-filters button[type=submit]")
+    d.wait("location.search.indexOf('make=Toyota') >= 0")
+    d.js("document.querySelector('#q').value = 'hilux raider'")
+    d.click("form.vehicle-filters button[type=submit]")
+    d.wait("location.search.indexOf('q=hilux') >= 0")
+    if d.js("return document.querySelectorAll('.vehicle-card').length") != 1:
+        failures.append("vehicles: the make filter and search did not find the car")
+    check_page(d, failures, "/vehicles @360")
+    d.shot("vehicles-360")
+    d.size(1280, 800)
+    d.shot("vehicles-1280")
+    d.size(360, 800)
+    d.click(".vehicle-card a")
+    d.wait("document.querySelector('.carousel')")
+    check_page(d, failures, "vehicle detail @360")
+    if d.js("return document.querySelectorAll('.carousel-btn').length") != 2:
+        failures.append("vehicle detail: the carousel buttons were not added")
+    d.shot("vehicle-detail-360")
+    d.size(1280, 800)
+    check_page(d, failures, "vehicle detail @1280")
+    d.shot("vehicle-detail-1280")
+    d.size(360, 800)
+    d.click("#inquire-test_drive_request summary")
+    d.type("#test_drive_request-name", "Chikondi Banda")
+    d.type("#test_drive_request-phone", "0991 234 567")
+    d.js("var t = new Date(Date.now() + 2 * 86400000); "
+         "document.querySelector('#test_drive_request-preferred_date').value = t.toISOString().slice(0, 10)")
+    d.click("#inquire-test_drive_request input[name=consent]")
+    d.click("#inquire-test_drive_request button[type=submit]")
+    d.wait("document.querySelector('.notice-success')")
+    if not d.js("return !!document.querySelector('.notice-success')"):
+        failures.append("vehicle detail: the test drive request was not thanked")
+    d.shot("vehicle-inquiry-sent-360")
+
+    # Staff see the lead, mark it contacted, then close it.
+    for width in WIDTHS:
+        d.size(width, 800)
+        d.go(site + "/admin/leads")
+        check_page(d, failures, f"/admin/leads @{width}")
+        d.shot(f"admin-leads-{width}")
+    d.click("td a[href^='/admin/leads/']")
+    d.wait("document.querySelector('.lead-form')")
+    d.type("#note", "Test drive Saturday 10:00")
+    d.click("button[value=contacted]")
+    d.wait("location.search.indexOf('msg=saved') >= 0")
+    d.click("button[value=closed]")
+    d.wait("document.querySelector('.badge-closed')")
+    if not d.js("return !!document.querySelector('.badge-closed')"):
+        failures.append("leads: the lead could not be closed")
+    for width in WIDTHS:
+        d.size(width, 800)
+        check_page(d, failures, f"lead detail @{width}")
+        d.shot(f"admin-lead-detail-{width}")
 
 
 def main():
@@ -252,6 +388,7 @@ def main():
                 d.go(site + path)
                 check_page(d, failures, f"{path} @{width}")
                 d.shot(f"{name}-{width}")
+        vehicles_flow(d, site, failures)
         d.click("form[action='/admin/logout'] button")
         d.wait("location.pathname === '/admin/login'")
         if d.js("return location.pathname") != "/admin/login":

@@ -94,7 +94,7 @@ pub async fn view_leads_get(
             @if let Some(v) = &q.vehicle_id { input type="hidden" name="vehicle_id" value=(v); }
             button.btn.btn-secondary type="submit" { "Filter" }
         } }
-        p { (total) " leads" }
+        p { (layout::count_of(total, "lead", "leads")) }
         div.table-wrap {
             table.data {
                 thead { tr { th { "Received" } th { "Vehicle" } th { "Who" } th { "Type" } th { "Status" } } }

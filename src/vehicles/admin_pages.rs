@@ -111,7 +111,7 @@ pub async fn view_vehicles_get(
                 button.btn.btn-secondary type="submit" { "Filter" }
             }
         }
-        p { (total) " vehicles" }
+        p { (layout::count_of(total, "vehicle", "vehicles")) }
         ul.admin-vehicles {
             @for l in &rows { (admin_card(c, l, &staff.csrf, &back)) }
         }

@@ -261,11 +261,7 @@ pub async fn view_vehicles_get(
         .read(move |c| -> AppResult<_> { Ok((repo::list(c, &list_filter)?, repo::makes(c)?)) })
         .await?;
     let c = &state.config;
-    let heading = if total == 1 {
-        "1 vehicle".to_owned()
-    } else {
-        format!("{} vehicles", thousands(total))
-    };
+    let heading = layout::count_of(total, "vehicle", "vehicles");
     let body = layout::public(
         c,
         Page {

@@ -310,3 +310,12 @@ pub fn input(kind: &str, name: &str, value: &str, invalid: bool, autocomplete: &
             aria-describedby=[invalid.then_some(&described)];
     }
 }
+
+/// "1 vehicle", "2,431 vehicles".
+pub fn count_of(n: i64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{} {many}", crate::vehicles::model::thousands(n))
+    }
+}

@@ -1,4 +1,5 @@
-//! The static public pages: home, about, services, contact, privacy, robots.txt.
+//! The static public pages: home, about, services, contact, privacy, robots.txt
+//! (the stock pages and the sitemap live in `vehicles`).
 //! Their facts (name, phone, hours, retention periods) come from the config.
 
 use axum::{Router, extract::State, http::header, response::IntoResponse, routing::get};
@@ -253,10 +254,11 @@ async fn view_privacy_get(State(state): State<AppState>) -> Markup {
     )
 }
 
-async fn robots_txt() -> impl IntoResponse {
-    // The sitemap line joins when /sitemap.xml exists (vehicle listings).
-    let body =
-        "User-agent: *\nDisallow: /admin\nDisallow: /v1/\nDisallow: /booking-status\nAllow: /\n";
+async fn robots_txt(State(state): State<AppState>) -> impl IntoResponse {
+    let body = format!(
+        "User-agent: *\nDisallow: /admin\nDisallow: /v1/\nDisallow: /booking-status\nAllow: /\n\nSitemap: {}/sitemap.xml\n",
+        state.config.base_url()
+    );
     (
         [
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),

@@ -152,6 +152,7 @@ async fn robots_txt_keeps_crawlers_out_of_admin_and_api() {
     let body = res.text().await.unwrap();
     assert!(body.contains("Disallow: /admin"));
     assert!(body.contains("Disallow: /v1/"));
+    assert!(body.contains(&format!("Sitemap: {}/sitemap.xml", app.base)));
 }
 
 #[tokio::test]
