@@ -75,6 +75,19 @@ impl VehicleStatus {
     }
 }
 
+/// Stored as their names.
+impl rusqlite::ToSql for Condition {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
+impl rusqlite::ToSql for VehicleStatus {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.as_str().into())
+    }
+}
+
 /// Everything staff edit about a listing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VehicleData {

@@ -91,6 +91,31 @@ fn image(r: &Row<'_>) -> rusqlite::Result<Image> {
     image_at(r, 0)?.ok_or(rusqlite::Error::InvalidQuery)
 }
 
+/// The editable columns, in the order both statements below list them.
+const DATA_COLUMNS: &str = "title, make, model, year, trim, condition, price, mileage, vin, \
+     reg_number, location, description, features, status";
+
+// `&String`, not `&str`: a `&dyn ToSql` needs a sized value.
+#[allow(clippy::ptr_arg)]
+fn data_values<'a>(v: &'a VehicleData, features: &'a String) -> [&'a dyn ToSql; 14] {
+    [
+        &v.title,
+        &v.make,
+        &v.model,
+        &v.year,
+        &v.trim,
+        &v.condition,
+        &v.price,
+        &v.mileage,
+        &v.vin,
+        &v.reg_number,
+        &v.location,
+        &v.description,
+        features,
+        &v.status,
+    ]
+}
+
 fn features_json(v: &VehicleData) -> String {
     serde_json::to_string(&v.features).unwrap_or_else(|_| "[]".into())
 }
@@ -101,59 +126,42 @@ pub fn insert(
     created_by: &str,
     now: Timestamp,
 ) -> rusqlite::Result<Vehicle> {
-    let id = new_id();
-    tx.prepare_cached(
-        "INSERT INTO vehicles (id, title, make, model, year, trim, condition, price, mileage, vin,
-             reg_number, location, description, features, status, created_by, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)",
-    )?
-    .execute(params![
-        id,
-        v.title,
-        v.make,
-        v.model,
-        v.year,
-        v.trim,
-        v.condition.as_str(),
-        v.price,
-        v.mileage,
-        v.vin,
-        v.reg_number,
-        v.location,
-        v.description,
-        features_json(v),
-        v.status.as_str(),
-        created_by,
-        ts(now),
-    ])?;
+    let (id, now, features) = (new_id(), ts(now), features_json(v));
+    let values = data_values(v, &features);
+    let placeholders = (1..=values.len() + 3)
+        .map(|i| format!("?{i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    tx.prepare_cached(&format!(
+        "INSERT INTO vehicles ({DATA_COLUMNS}, id, created_by, created_at, updated_at)
+         VALUES ({placeholders}, ?{})",
+        values.len() + 3
+    ))?
+    .execute(params_from_iter(values.into_iter().chain([
+        &id as &dyn ToSql,
+        &created_by,
+        &now,
+    ])))?;
     find(tx, &id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)
 }
 
 pub fn update(tx: &Connection, id: &str, v: &VehicleData, now: Timestamp) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "UPDATE vehicles SET title = ?2, make = ?3, model = ?4, year = ?5, trim = ?6, condition = ?7,
-             price = ?8, mileage = ?9, vin = ?10, reg_number = ?11, location = ?12, description = ?13,
-             features = ?14, status = ?15, updated_at = ?16
-         WHERE id = ?1",
-    )?
-    .execute(params![
-        id,
-        v.title,
-        v.make,
-        v.model,
-        v.year,
-        v.trim,
-        v.condition.as_str(),
-        v.price,
-        v.mileage,
-        v.vin,
-        v.reg_number,
-        v.location,
-        v.description,
-        features_json(v),
-        v.status.as_str(),
-        ts(now),
-    ])?;
+    let (now, features) = (ts(now), features_json(v));
+    let values = data_values(v, &features);
+    let set = DATA_COLUMNS
+        .split(", ")
+        .enumerate()
+        .map(|(i, col)| format!("{col} = ?{}", i + 1))
+        .collect::<Vec<_>>()
+        .join(", ");
+    tx.prepare_cached(&format!(
+        "UPDATE vehicles SET {set}, updated_at = ?{} WHERE id = ?{}",
+        values.len() + 1,
+        values.len() + 2
+    ))?
+    .execute(params_from_iter(
+        values.into_iter().chain([&now as &dyn ToSql, &id]),
+    ))?;
     Ok(())
 }
 

@@ -99,6 +99,27 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A JSON API request with a bearer token: the status and the body
+    /// (`Null` when there is none).
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
     /// GETs a page and returns its status and parsed HTML.
     pub async fn page(&self, path: &str) -> (u16, Html) {
         let res = self.get(path).await;

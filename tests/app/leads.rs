@@ -341,15 +341,15 @@ async fn staff_follow_a_lead_from_new_to_closed() {
     // Closing later does not move the first-contact time.
     clock.advance(SignedDuration::from_hours(24));
     let mgr = token(&app, "manager").await;
-    let res = app
-        .client
-        .patch(app.url(&format!("/v1/admin/leads/{id}")))
-        .bearer_auth(&mgr)
-        .json(&json!({"status": "closed"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+    let (status, _) = app
+        .api(
+            reqwest::Method::PATCH,
+            &format!("/v1/admin/leads/{id}"),
+            &mgr,
+            Some(json!({"status": "closed"})),
+        )
+        .await;
+    assert_eq!(status, 200);
     let l = lead(&app, mgr.clone()).await;
     assert_eq!(l["status"], "closed");
     assert_eq!(l["contacted_at"], "2026-11-24T10:00:00.000Z");
@@ -358,38 +358,33 @@ async fn staff_follow_a_lead_from_new_to_closed() {
         "a status change keeps the note"
     );
 
-    let res = app
-        .client
-        .patch(app.url(&format!("/v1/admin/leads/{id}")))
-        .bearer_auth(&mgr)
-        .json(&json!({"status": "new"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 409);
-    let body: Value = res.json().await.unwrap();
+    let (status, body) = app
+        .api(
+            reqwest::Method::PATCH,
+            &format!("/v1/admin/leads/{id}"),
+            &mgr,
+            Some(json!({"status": "new"})),
+        )
+        .await;
+    assert_eq!(status, 409);
     assert_eq!(body["error"]["code"], "invalid_transition");
     assert_eq!(body["error"]["allowed"], json!(["contacted"]));
 
-    let res = app
-        .client
-        .patch(app.url(&format!("/v1/admin/leads/{id}")))
-        .bearer_auth(&mgr)
-        .json(&json!({"status": "lost"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
+    let (status, _) = app
+        .api(
+            reqwest::Method::PATCH,
+            &format!("/v1/admin/leads/{id}"),
+            &mgr,
+            Some(json!({"status": "lost"})),
+        )
+        .await;
+    assert_eq!(status, 422);
 
     let tech = token(&app, "technician").await;
-    let res = app
-        .client
-        .get(app.url("/v1/admin/leads"))
-        .bearer_auth(&tech)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 403);
+    let (status, _) = app
+        .api(reqwest::Method::GET, "/v1/admin/leads", &tech, None)
+        .await;
+    assert_eq!(status, 403);
 
     let audit: Value = app
         .client

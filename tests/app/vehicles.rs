@@ -330,14 +330,16 @@ async fn staff_create_change_and_delete_listings() {
     assert_eq!(v["status"], "available");
     let id = v["id"].as_str().unwrap();
 
-    let res = staff
-        .req(reqwest::Method::PATCH, &format!("/v1/admin/vehicles/{id}"))
-        .json(&json!({"price": null, "status": "reserved", "features": ["4x4"]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let changed: Value = res.json().await.unwrap();
+    let (status, body) = app
+        .api(
+            reqwest::Method::PATCH,
+            &format!("/v1/admin/vehicles/{id}"),
+            &staff.token,
+            Some(json!({"price": null, "status": "reserved", "features": ["4x4"]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let changed = body;
     assert_eq!(changed["price"], Value::Null);
     assert_eq!(changed["status"], "reserved");
     assert_eq!(changed["mileage"], 85_000, "absent fields stay");
@@ -360,24 +362,27 @@ async fn staff_create_change_and_delete_listings() {
     );
     assert!(texts(&page, ".badge").iter().any(|t| t == "Reserved"));
 
-    let res = staff
-        .req(reqwest::Method::POST, "/v1/admin/vehicles")
-        .json(&json!({"model": "X", "year": 1800, "condition": "scrap", "price": -5}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
+    let (status, body) = app
+        .api(
+            reqwest::Method::POST,
+            "/v1/admin/vehicles",
+            &staff.token,
+            Some(json!({"model": "X", "year": 1800, "condition": "scrap", "price": -5})),
+        )
+        .await;
+    assert_eq!(status, 422);
     for f in ["make", "year", "condition", "price"] {
         assert!(body["error"]["fields"].get(f).is_some(), "{f}: {body}");
     }
-    let res = staff
-        .req(reqwest::Method::PATCH, "/v1/admin/vehicles/nope")
-        .json(&json!({"price": 1}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 404);
+    let (status, _) = app
+        .api(
+            reqwest::Method::PATCH,
+            "/v1/admin/vehicles/nope",
+            &staff.token,
+            Some(json!({"price": 1})),
+        )
+        .await;
+    assert_eq!(status, 404);
 
     // Technicians do not manage stock; the public cannot reach the API.
     let tech = token(&app, "technician").await;
@@ -401,12 +406,15 @@ async fn staff_create_change_and_delete_listings() {
         .unwrap();
     assert_eq!(all["total"], 1);
 
-    let res = staff
-        .req(reqwest::Method::DELETE, &format!("/v1/admin/vehicles/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+    let (status, _) = app
+        .api(
+            reqwest::Method::DELETE,
+            &format!("/v1/admin/vehicles/{id}"),
+            &staff.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
     assert_eq!(app.get(&format!("/v1/vehicles/{id}")).await.status(), 404);
     assert_eq!(app.get(&format!("/vehicles/{id}")).await.status(), 404);
 
@@ -503,19 +511,18 @@ async fn photos_are_resized_stripped_ordered_and_deleted_with_the_vehicle() {
     assert_eq!(detail["images"][0]["alt_text"], "Front view");
 
     // Move the second photo to the front and describe it.
-    let res = staff
-        .req(
+    let (status, _) = app
+        .api(
             reqwest::Method::PATCH,
             &format!(
                 "/v1/admin/vehicles/{id}/images/{}",
                 second["id"].as_str().unwrap()
             ),
+            &staff.token,
+            Some(json!({"position": 0, "alt_text": "Side view"})),
         )
-        .json(&json!({"position": 0, "alt_text": "Side view"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
+        .await;
+    assert_eq!(status, 200);
     let detail: Value = app
         .get(&format!("/v1/vehicles/{id}"))
         .await
@@ -531,26 +538,29 @@ async fn photos_are_resized_stripped_ordered_and_deleted_with_the_vehicle() {
     );
 
     // Deleting one photo removes its files; deleting the vehicle removes the rest.
-    let res = staff
-        .req(
+    let (status, _) = app
+        .api(
             reqwest::Method::DELETE,
             &format!(
                 "/v1/admin/vehicles/{id}/images/{}",
                 first["id"].as_str().unwrap()
             ),
+            &staff.token,
+            None,
         )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+        .await;
+    assert_eq!(status, 204);
     assert_eq!(app.get(first["url"].as_str().unwrap()).await.status(), 404);
     assert_eq!(files_under(&uploads_dir(&app)).len(), 2);
-    let res = staff
-        .req(reqwest::Method::DELETE, &format!("/v1/admin/vehicles/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 204);
+    let (status, _) = app
+        .api(
+            reqwest::Method::DELETE,
+            &format!("/v1/admin/vehicles/{id}"),
+            &staff.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
     assert!(
         files_under(&uploads_dir(&app)).is_empty(),
         "no photo file is left behind"
