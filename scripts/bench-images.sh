@@ -43,5 +43,5 @@ vips_median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
 ours=$(cargo bench --quiet --bench images -- "$photo" 5 | awk '/median_seconds/ {print $2}')
 ratio=$(echo "scale=2; $ours / $vips_median" | bc)
 printf 'vipsthumbnail (both sizes): %.3f s\n' "$vips_median"
-printf 'daytona process_image:      %.3f s  (%sx vipsthumbnail, target <= 2x)\n' "$ours" "$ratio"
+printf 'daytona process_image:      %.3f s  (%.2fx vipsthumbnail, target <= 2x)\n' "$ours" "$ratio"
 if (( $(echo "$ratio <= 2" | bc) )); then echo PASS; else echo FAIL; exit 1; fi

@@ -4,6 +4,7 @@
 
 pub mod admin_pages;
 pub mod api;
+pub mod forms;
 pub mod model;
 pub mod repo;
 pub mod service;

@@ -115,6 +115,7 @@ pub async fn view_vehicles_get(
         ul.admin-vehicles {
             @for l in &rows { (admin_card(c, l, &staff.csrf, &back)) }
         }
+        (super::pages::pager("/admin/vehicles", &filter, total))
     };
     Ok(layout::admin(
         c,

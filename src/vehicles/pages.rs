@@ -18,8 +18,8 @@ use super::repo::{self, Filter, Image, Listed, Sort, Vehicle};
 use crate::app::AppState;
 use crate::config::Config;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::leads::forms::{self, Inquiry, Placement, inquiry_form};
 use crate::leads::model::{InquiryInput, LeadType};
-use crate::leads::service as leads;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::{self, Page, field, input, tel_href, whatsapp_href};
@@ -196,14 +196,15 @@ fn filters_form(f: &Filter, makes: &[(String, i64)], errors: &FieldErrors) -> Ma
     }
 }
 
-fn pager(f: &Filter, total: i64) -> Markup {
+/// Previous / "Page 2 of 9" / Next, as plain links under `path`.
+pub fn pager(path: &str, f: &Filter, total: i64) -> Markup {
     let pages = ((total + i64::from(f.per_page) - 1) / i64::from(f.per_page)).max(1);
     let href = |page: u32| {
         let q = query_string(f, page);
         if q.is_empty() {
-            "/vehicles".to_owned()
+            path.to_owned()
         } else {
-            format!("/vehicles?{q}")
+            format!("{path}?{q}")
         }
     };
     html! {
@@ -285,7 +286,7 @@ pub async fn view_vehicles_get(
                         @for (i, l) in rows.iter().enumerate() { (card(c, l, i)) }
                     }
                 }
-                (pager(&filter, total))
+                (pager("/vehicles", &filter, total))
             },
         },
     )
@@ -338,18 +339,6 @@ pub async fn view_vehicle_get(
         body.into_bytes(),
     );
     Ok(entry.respond(&headers))
-}
-
-/// The state of the inquiry forms on a vehicle's page.
-pub enum Inquiry {
-    /// Fresh forms, or the thank-you banner after `kind` was sent.
-    Sent(Option<LeadType>),
-    /// A form sent back with its errors and the visitor's input.
-    Invalid {
-        kind: LeadType,
-        input: Box<InquiryInput>,
-        errors: FieldErrors,
-    },
 }
 
 fn absolute(config: &Config, path: &str) -> String {
@@ -480,85 +469,6 @@ fn specs(config: &Config, v: &Vehicle) -> Markup {
     }
 }
 
-fn inquiry_form(v: &Vehicle, kind: LeadType, state: &Inquiry) -> Markup {
-    let (input_ref, errors) = match state {
-        Inquiry::Invalid {
-            kind: k,
-            input,
-            errors,
-        } if *k == kind => (Some(input.as_ref()), Some(errors)),
-        _ => (None, None),
-    };
-    let value = |f: fn(&InquiryInput) -> &Option<String>| {
-        input_ref.and_then(|i| f(i).clone()).unwrap_or_default()
-    };
-    let err = |name: &str| errors.and_then(|e| e.get(name));
-    let prefix = kind.as_str();
-    let id = |name: &str| format!("{prefix}-{name}");
-    let (title, button, message_label) = match kind {
-        LeadType::PriceRequest => (
-            "Request price",
-            "Send price request",
-            "Anything to add? (optional)",
-        ),
-        LeadType::TestDriveRequest => (
-            "Request test drive",
-            "Ask for a test drive",
-            "Anything to add? (optional)",
-        ),
-        LeadType::General => ("Contact seller", "Send message", "Your message"),
-    };
-    let text_input = |kind_: &str, name: &str, v: String, auto: &str| {
-        let described = format!("{}-error", id(name));
-        html! {
-            input id=(id(name)) name=(name) type=(kind_) value=(v) autocomplete=(auto)
-                aria-invalid=[err(name).map(|_| "true")] aria-describedby=[err(name).map(|_| described.clone())];
-        }
-    };
-    let row = |label: &str, name: &str, control: Markup, hint: &str| {
-        html! {
-            div.field.has-error[err(name).is_some()] {
-                label for=(id(name)) { (label) }
-                (control)
-                @if let Some(e) = err(name) { p.field-error id={ (id(name)) "-error" } { (e) } }
-                @if !hint.is_empty() { p.hint { (hint) } }
-            }
-        }
-    };
-    let consent_checked = input_ref
-        .and_then(|i| i.consent.as_ref())
-        .is_some_and(crate::bookings::service::Flag::is_set);
-    html! {
-        details.inquiry id={ "inquire-" (prefix) } open[errors.is_some()] {
-            summary.btn.btn-secondary { (title) }
-            form.form method="post" action={ "/vehicles/" (v.id) "/inquire" } novalidate {
-                input type="hidden" name="type" value=(prefix);
-                (row("Your name", "name", text_input("text", "name", value(|i| &i.name), "name"), ""))
-                (row("Phone", "phone", text_input("tel", "phone", value(|i| &i.phone), "tel"), "We usually answer by phone or WhatsApp."))
-                (row("Email (optional if you gave a phone)", "email", text_input("email", "email", value(|i| &i.email), "email"), ""))
-                @if kind == LeadType::TestDriveRequest {
-                    (row("Preferred day", "preferred_date", text_input("date", "preferred_date", value(|i| &i.preferred_date), "off"), ""))
-                }
-                (row(message_label, "message", html! {
-                    textarea id=(id("message")) name="message" rows="3" maxlength="2000" { (value(|i| &i.message)) }
-                }, ""))
-                div.hp aria-hidden="true" {
-                    label for=(id("website")) { "Leave this empty" }
-                    input id=(id("website")) name="website" type="text" tabindex="-1" autocomplete="off";
-                }
-                div.field.checkbox.has-error[err("consent").is_some()] {
-                    label {
-                        input type="checkbox" name="consent" value="on" checked[consent_checked];
-                        " You may contact me about this vehicle. See our " a href="/privacy" { "privacy notice" } "."
-                    }
-                    @if let Some(e) = err("consent") { p.field-error { (e) } }
-                }
-                button.btn.btn-primary type="submit" { (button) }
-            }
-        }
-    }
-}
-
 /// A vehicle's page.
 pub fn detail_page(config: &Config, v: &Vehicle, images: &[Image], inquiry: &Inquiry) -> Markup {
     let d = &v.data;
@@ -595,18 +505,17 @@ pub fn detail_page(config: &Config, v: &Vehicle, images: &[Image], inquiry: &Inq
                     }
                     (carousel(v, images))
                     div.vehicle-actions #inquiry {
-                        @if let Inquiry::Sent(Some(kind)) = inquiry {
-                            div.notice.notice-success role="status" { (leads::thank_you(*kind)) }
-                        }
+                        (forms::thanks(inquiry))
                         div.btn-row {
                             a.btn.btn-whatsapp href=(whatsapp_href(wa_number, &wa_text)) rel="noopener" { "WhatsApp us about this car" }
                             a.btn.btn-secondary href=(tel_href(&b.phone)) { "Call " (b.phone) }
                         }
+                        @let action = format!("/vehicles/{}/inquire", v.id);
                         @if d.status != VehicleStatus::Sold {
-                            (inquiry_form(v, LeadType::PriceRequest, inquiry))
-                            (inquiry_form(v, LeadType::TestDriveRequest, inquiry))
+                            (inquiry_form(&action, LeadType::PriceRequest, Placement::Vehicle, inquiry))
+                            (inquiry_form(&action, LeadType::TestDriveRequest, Placement::Vehicle, inquiry))
                         }
-                        (inquiry_form(v, LeadType::General, inquiry))
+                        (inquiry_form(&action, LeadType::General, Placement::Vehicle, inquiry))
                     }
                     section {
                         h2 { "Specifications" }
@@ -638,33 +547,28 @@ pub async fn view_inquire_post(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Path(key): Path<String>,
-    Form(mut input): Form<InquiryInput>,
+    Form(input): Form<InquiryInput>,
 ) -> AppResult<Response> {
     let id = id_of(&key).to_owned();
     let (v, images) = super::manage::find(&state, &id).await?;
-    let kind = input
-        .kind
-        .as_deref()
-        .and_then(LeadType::parse)
-        .unwrap_or(LeadType::General);
-    let back = format!("{}?sent={}#inquiry", vehicle_path(&v), kind.as_str());
-    if input.is_bot() {
-        return Ok(Redirect::to(&back).into_response());
-    }
-    state.limits.inquiries.check(ip)?;
-    input.vehicle_id = Some(id);
-    match leads::create(&state, &input).await {
-        Ok(_) => Ok(Redirect::to(&back).into_response()),
-        Err(AppError::Validation(errors)) => {
+    match forms::submit(&state, ip, input, Some(id)).await? {
+        Inquiry::Invalid {
+            kind,
+            input,
+            errors,
+        } => {
             let inquiry = Inquiry::Invalid {
                 kind,
-                input: Box::new(input),
+                input,
                 errors,
             };
             let page = detail_page(&state.config, &v, &images, &inquiry);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
-        Err(e) => Err(e),
+        Inquiry::Sent(kind) => {
+            let kind = kind.unwrap_or(LeadType::General).as_str();
+            Ok(Redirect::to(&format!("{}?sent={kind}#inquiry", vehicle_path(&v))).into_response())
+        }
     }
 }
 

@@ -2,11 +2,23 @@
 //! (the stock pages and the sitemap live in `vehicles`).
 //! Their facts (name, phone, hours, retention periods) come from the config.
 
-use axum::{Router, extract::State, http::header, response::IntoResponse, routing::get};
+use axum::{
+    Router,
+    extract::State,
+    http::{StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+    routing::get,
+};
 use maud::{Markup, html};
 
 use crate::app::AppState;
 use crate::bookings::model::ServiceType;
+use crate::config::Config;
+use crate::error::AppResult;
+use crate::leads::forms::{self, Inquiry, Placement, inquiry_form};
+use crate::leads::model::{InquiryInput, LeadType};
+use crate::web::client::ClientIp;
+use crate::web::extract::{Form, Query};
 use crate::web::layout::{self, Page, hours_list, tel_href, whatsapp_href};
 
 pub fn router() -> Router<AppState> {
@@ -14,7 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(view_home_get))
         .route("/about", get(view_about_get))
         .route("/services", get(view_services_get))
-        .route("/contact", get(view_contact_get))
+        .route("/contact", get(view_contact_get).post(view_contact_post))
         .route("/privacy", get(view_privacy_get))
         .route("/robots.txt", get(robots_txt))
 }
@@ -154,8 +166,33 @@ async fn view_services_get(State(state): State<AppState>) -> Markup {
     )
 }
 
-async fn view_contact_get(State(state): State<AppState>) -> Markup {
-    let c = &state.config;
+#[derive(serde::Deserialize)]
+struct SentParam {
+    sent: Option<String>,
+}
+
+async fn view_contact_get(State(state): State<AppState>, Query(q): Query<SentParam>) -> Markup {
+    let sent = q.sent.as_deref().and_then(LeadType::parse);
+    contact_page(&state.config, &Inquiry::Sent(sent))
+}
+
+/// `POST /contact`: the call-back form.
+async fn view_contact_post(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Form(input): Form<InquiryInput>,
+) -> AppResult<Response> {
+    match forms::submit(&state, ip, input, None).await? {
+        Inquiry::Sent(_) => Ok(Redirect::to("/contact?sent=general#call-back").into_response()),
+        invalid => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            contact_page(&state.config, &invalid),
+        )
+            .into_response()),
+    }
+}
+
+fn contact_page(c: &Config, inquiry: &Inquiry) -> Markup {
     let b = &c.business;
     layout::public(
         c,
@@ -189,6 +226,12 @@ async fn view_contact_get(State(state): State<AppState>) -> Markup {
                     }
                 }
                 p.notice { "For the workshop, the quickest way is to " a href="/book" { "book a slot online" } "." }
+                section #call-back .call-back {
+                    h2 { "Ask us to call you back" }
+                    p { "Looking for a car, or a question about a repair? Leave your number and we will call you." }
+                    (forms::thanks(inquiry))
+                    (inquiry_form("/contact", LeadType::General, Placement::CallBack, inquiry))
+                }
             },
         },
     )

@@ -404,3 +404,39 @@ async fn staff_follow_a_lead_from_new_to_closed() {
         .count();
     assert_eq!(lead_changes, 2);
 }
+
+#[tokio::test]
+async fn the_contact_page_takes_a_call_back_request() {
+    let app = dealership().await;
+    let (status, page) = app.page("/contact").await;
+    assert_eq!(status, 200);
+    assert_eq!(attrs(&page, "#call-back form", "action"), ["/contact"]);
+    let res = app
+        .post_form(
+            "/contact",
+            &[("type", "general"), ("name", "Tiwonge"), ("phone", "")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = scraper::Html::parse_document(&res.text().await.unwrap());
+    assert_eq!(attrs(&page, "#general-name", "value"), ["Tiwonge"]);
+    assert!(!texts(&page, "#call-back .field-error").is_empty());
+    let res = app
+        .post_form(
+            "/contact",
+            &[
+                ("type", "general"),
+                ("name", "Tiwonge"),
+                ("phone", "0888 123 456"),
+                ("consent", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let (_, page) = app.page(res.headers()["location"].to_str().unwrap()).await;
+    assert!(!texts(&page, ".notice-success").is_empty());
+    assert_eq!(
+        db_count(&app, "SELECT COUNT(*) FROM leads WHERE vehicle_id IS NULL").await,
+        1
+    );
+}
