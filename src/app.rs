@@ -1,6 +1,7 @@
 //! The application: shared state, the router with its middleware stack, and
-//! the server loop. `serve` (CLI) and the integration tests both start the
-//! product through `start`.
+//! the server loop with its background work (outbox worker, scheduled jobs).
+//! `serve` (CLI) and the integration tests both start the product through
+//! `start` and `Server::run`, so tests get the worker and the jobs too.
 
 use std::{net::SocketAddr, ops::Deref, sync::Arc, time::Duration};
 
@@ -17,7 +18,8 @@ use tower_http::{
 };
 
 use crate::{
-    clock::Clock, config::Config, db::Db, upload::Uploads, web, web::ratelimit::RateLimits,
+    clock::Clock, config::Config, db::Db, notifications::providers::Providers, upload::Uploads,
+    web, web::ratelimit::RateLimits,
 };
 
 /// Everything a request handler may need.
@@ -32,6 +34,16 @@ pub struct App {
     pub uploads: Uploads,
     /// Per-address limits on public POSTs and lookups.
     pub limits: RateLimits,
+    /// The gateway of each notification channel, as configured.
+    pub providers: Arc<Providers>,
+}
+
+impl App {
+    /// Makes the outbox worker look at the queue now (tests call this after
+    /// moving the clock past a retry's time).
+    pub fn wake_outbox(&self) {
+        self.db.outbox_signal().notify_one();
+    }
 }
 
 /// Cheap-to-clone handle to the `App`, used as axum state.
@@ -87,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::pages::router())
         .merge(crate::auth::router())
         .merge(crate::bookings::router())
+        .merge(crate::notifications::admin::router())
         .merge(crate::api::router())
         .route("/assets/{file}", get(web::assets::serve))
         .fallback(web::not_found)
@@ -118,18 +131,37 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Starts the outbox worker and the scheduled jobs, serves until
+    /// `shutdown` resolves, then finishes in-flight requests, lets the worker
+    /// finish the message it is sending, and stops the jobs.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let (stop_worker, stop) = tokio::sync::watch::channel(false);
+        let worker = tokio::spawn(crate::notifications::worker::run(
+            self.state.clone(),
+            self.state.providers.clone(),
+            stop,
+        ));
+        let mut scheduler = crate::jobs::start(&self.state)
+            .await
+            .map_err(|e| std::io::Error::other(format!("cannot start scheduled jobs: {e:#}")))?;
         let app = router(self.state);
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+        if let Err(e) = scheduler.shutdown().await {
+            tracing::warn!(error = %e, "scheduled jobs did not stop cleanly");
+        }
+        let _ = stop_worker.send(true);
+        if let Err(e) = worker.await {
+            tracing::error!(error = %e, "outbox worker ended abnormally");
+        }
+        served
     }
 }
 
@@ -141,6 +173,8 @@ pub async fn start(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
     // With port 0 (tests) the real port is known only now; links must use it.
     config.server.listen = listener.local_addr()?;
+    install_tls_provider();
+    let providers = Arc::new(Providers::from_config(&config)?);
     let data_dir = config.storage.data_dir.clone();
     let db = tokio::task::spawn_blocking(move || Db::open(&data_dir)).await??;
     let state = AppState::new(App {
@@ -149,6 +183,7 @@ pub async fn start(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         config: Arc::new(config),
         db,
         clock,
+        providers,
     });
     let setup_link = crate::auth::handlers::issue_setup_link(&state).await?;
     Ok(Server {
@@ -156,4 +191,10 @@ pub async fn start(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         listener,
         setup_link,
     })
+}
+
+/// Makes ring rustls's process-wide crypto provider (reqwest is built without
+/// one). Idempotent: a second call, or `main`'s, changes nothing.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -13,6 +13,8 @@ mod cli;
 mod config;
 mod database;
 mod errors;
+mod fakes;
+mod notifications;
 mod pages;
 mod server;
 mod setup;

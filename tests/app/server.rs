@@ -124,6 +124,9 @@ async fn openapi_documents_every_v1_route_and_each_documented_route_exists() {
         "/v1/admin/bookings/{id}",
         "/v1/admin/bookings/{id}/checkin",
         "/v1/admin/audit",
+        "/v1/admin/notifications",
+        "/v1/admin/notifications/test",
+        "/v1/admin/notifications/{id}/resend",
         "/v1/admin/users",
         "/v1/admin/users/{id}",
     ] {
