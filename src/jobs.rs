@@ -37,7 +37,9 @@ fn jobs(config: &Config) -> Vec<(&'static str, String, Run)> {
 /// Starts the scheduler with every job; `shutdown` it when the server stops.
 pub async fn start(state: &AppState) -> anyhow::Result<JobScheduler> {
     let scheduler = JobScheduler::new().await?;
+    let mut names = Vec::new();
     for (name, schedule, run) in jobs(&state.config) {
+        names.push(format!("{name} ({schedule})"));
         let state = state.clone();
         let job = Job::new_async(schedule.as_str(), move |_, _| {
             let state = state.clone();
@@ -47,6 +49,7 @@ pub async fn start(state: &AppState) -> anyhow::Result<JobScheduler> {
         scheduler.add(job).await?;
     }
     scheduler.start().await?;
+    tracing::info!(jobs = names.join(", "), "scheduled jobs started (UTC)");
     Ok(scheduler)
 }
 
