@@ -112,6 +112,10 @@ pub async fn run(cli: Cli) -> Outcome {
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
     let config =
         Config::load(cli.config.as_deref(), env).map_err(|e| Failure::usage(e.to_string()))?;
+    // A gateway setting that cannot work is a configuration error too.
+    crate::app::install_tls_provider();
+    crate::notifications::providers::Providers::from_config(&config)
+        .map_err(|e| Failure::usage(format!("{e:#}")))?;
     match cli.command {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(&config).await,

@@ -258,6 +258,14 @@ fn require(value: &str, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `url` when it is an absolute http(s) URL; `key` names the setting it came from.
+fn checked_url(url: String, key: &str) -> anyhow::Result<String> {
+    match reqwest::Url::parse(&url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(url),
+        _ => anyhow::bail!("{key} is not an http(s) URL: {url:?}"),
+    }
+}
+
 /// Twilio's Messages API: form `To`, `From`, `Body`, HTTP basic auth.
 struct Twilio {
     http: reqwest::Client,
@@ -273,11 +281,14 @@ impl Twilio {
         require(&s.account, "[sms] account (the Twilio account SID)")?;
         require(&s.sender, "[sms] sender (a Twilio number or sender id)")?;
         Ok(Twilio {
-            url: format!(
-                "{}/2010-04-01/Accounts/{}/Messages.json",
-                base(&s.base_url, "https://api.twilio.com"),
-                s.account
-            ),
+            url: checked_url(
+                format!(
+                    "{}/2010-04-01/Accounts/{}/Messages.json",
+                    base(&s.base_url, "https://api.twilio.com"),
+                    s.account.trim()
+                ),
+                "[sms] base_url",
+            )?,
             http,
             account: s.account.clone(),
             token: s.token.clone(),
@@ -314,10 +325,13 @@ impl AfricasTalking {
         let s = &c.sms;
         require(&s.account, "[sms] account (the Africa's Talking user name)")?;
         Ok(AfricasTalking {
-            url: format!(
-                "{}/version1/messaging",
-                base(&s.base_url, "https://api.africastalking.com")
-            ),
+            url: checked_url(
+                format!(
+                    "{}/version1/messaging",
+                    base(&s.base_url, "https://api.africastalking.com")
+                ),
+                "[sms] base_url",
+            )?,
             http,
             username: s.account.clone(),
             key: s.token.clone(),
@@ -398,7 +412,7 @@ impl HttpGateway {
             .collect::<anyhow::Result<_>>()?;
         Ok(HttpGateway {
             http,
-            url: s.http_url.trim().to_owned(),
+            url: checked_url(s.http_url.trim().to_owned(), "[sms] http_url")?,
             headers,
             template: s.http_body_template.clone(),
             sender: s.sender.clone(),
@@ -463,11 +477,14 @@ impl CloudApi {
         let w = &c.whatsapp;
         require(&w.phone_number_id, "[whatsapp] phone_number_id")?;
         Ok(CloudApi {
-            url: format!(
-                "{}/{GRAPH_VERSION}/{}/messages",
-                base(&w.base_url, "https://graph.facebook.com"),
-                w.phone_number_id.trim()
-            ),
+            url: checked_url(
+                format!(
+                    "{}/{GRAPH_VERSION}/{}/messages",
+                    base(&w.base_url, "https://graph.facebook.com"),
+                    w.phone_number_id.trim()
+                ),
+                "[whatsapp] base_url",
+            )?,
             http,
             token: w.token.clone(),
         })
