@@ -101,6 +101,22 @@ fn sms_to(gateway: &Gateway) -> (&'static str, String) {
     ("DAYTONA_SMS__BASE_URL", gateway.base.clone())
 }
 
+/// The app with Twilio SMS pointed at `gateway`.
+async fn twilio(clock: &FixedClock, gateway: &Gateway) -> TestApp {
+    let (k, base) = sms_to(gateway);
+    workshop_with(
+        clock,
+        &[
+            ("DAYTONA_SMS__PROVIDER", "twilio"),
+            ("DAYTONA_SMS__ACCOUNT", "AC123"),
+            ("DAYTONA_SMS__TOKEN", "secret-token"),
+            ("DAYTONA_SMS__SENDER", "+15005550006"),
+            (k, &base),
+        ],
+    )
+    .await
+}
+
 async fn workshop_with(clock: &FixedClock, overrides: &[(&str, &str)]) -> TestApp {
     spawn_app_with_clock(overrides, Arc::new(clock.clone())).await
 }
@@ -168,18 +184,7 @@ async fn emails_go_out_over_smtp_with_text_html_and_reply_to() {
 #[tokio::test]
 async fn twilio_gets_its_api_shape() {
     let gateway = Gateway::start().await;
-    let (k, base) = sms_to(&gateway);
-    let app = workshop_with(
-        &monday(),
-        &[
-            ("DAYTONA_SMS__PROVIDER", "twilio"),
-            ("DAYTONA_SMS__ACCOUNT", "AC123"),
-            ("DAYTONA_SMS__TOKEN", "secret-token"),
-            ("DAYTONA_SMS__SENDER", "+15005550006"),
-            (k, &base),
-        ],
-    )
-    .await;
+    let app = twilio(&monday(), &gateway).await;
     let (booking_ref, _) = book(&app, booking("2026-11-24", "10:30")).await;
     let req = eventually("one SMS", || async { gateway.requests().pop() }).await;
     assert_eq!(req.method, "POST");
@@ -312,18 +317,7 @@ async fn a_failing_gateway_is_retried_then_failed_without_holding_up_the_booking
     let gateway = Gateway::start().await;
     gateway.answer_with(500);
     let clock = monday();
-    let (k, base) = sms_to(&gateway);
-    let app = workshop_with(
-        &clock,
-        &[
-            ("DAYTONA_SMS__PROVIDER", "twilio"),
-            ("DAYTONA_SMS__ACCOUNT", "AC123"),
-            ("DAYTONA_SMS__TOKEN", "secret-token"),
-            ("DAYTONA_SMS__SENDER", "+15005550006"),
-            (k, &base),
-        ],
-    )
-    .await;
+    let app = twilio(&clock, &gateway).await;
     let started = Instant::now();
     let (status, _) = post_booking(&app, &booking("2026-11-24", "10:30")).await;
     assert_eq!(status, 201);
@@ -370,17 +364,7 @@ async fn a_failing_gateway_is_retried_then_failed_without_holding_up_the_booking
 async fn a_refused_message_fails_at_once_and_can_be_resent() {
     let gateway = Gateway::start().await;
     gateway.answer_with(400);
-    let (k, base) = sms_to(&gateway);
-    let app = workshop_with(
-        &monday(),
-        &[
-            ("DAYTONA_SMS__PROVIDER", "twilio"),
-            ("DAYTONA_SMS__ACCOUNT", "AC123"),
-            ("DAYTONA_SMS__SENDER", "+15005550006"),
-            (k, &base),
-        ],
-    )
-    .await;
+    let app = twilio(&monday(), &gateway).await;
     book(&app, booking("2026-11-24", "10:30")).await;
     let rows = all_done(&app).await;
     let failed = rows.iter().find(|r| r.channel == "sms").unwrap();
@@ -457,17 +441,7 @@ async fn a_refused_message_fails_at_once_and_can_be_resent() {
 async fn the_log_page_filters_shows_and_resends_with_csrf_and_audit() {
     let gateway = Gateway::start().await;
     gateway.answer_with(400);
-    let (k, base) = sms_to(&gateway);
-    let app = workshop_with(
-        &monday(),
-        &[
-            ("DAYTONA_SMS__PROVIDER", "twilio"),
-            ("DAYTONA_SMS__ACCOUNT", "AC123"),
-            ("DAYTONA_SMS__SENDER", "+15005550006"),
-            (k, &base),
-        ],
-    )
-    .await;
+    let app = twilio(&monday(), &gateway).await;
     let (booking_ref, _) = book(&app, booking("2026-11-24", "10:30")).await;
     all_done(&app).await;
     let (c, csrf) = browser(&app, "manager").await;
@@ -810,17 +784,7 @@ async fn reminders(app: &TestApp) -> Vec<Row> {
 async fn shutdown_lets_the_message_in_flight_finish() {
     let gateway = Gateway::start().await;
     gateway.delay(700);
-    let (k, base) = sms_to(&gateway);
-    let app = workshop_with(
-        &monday(),
-        &[
-            ("DAYTONA_SMS__PROVIDER", "twilio"),
-            ("DAYTONA_SMS__ACCOUNT", "AC123"),
-            ("DAYTONA_SMS__SENDER", "+15005550006"),
-            (k, &base),
-        ],
-    )
-    .await;
+    let app = twilio(&monday(), &gateway).await;
     book(&app, booking("2026-11-24", "10:30")).await;
     eventually("the SMS to be in flight", || async {
         gateway.requests().pop()
