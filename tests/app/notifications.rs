@@ -442,7 +442,7 @@ async fn the_log_page_filters_shows_and_resends_with_csrf_and_audit() {
     let gateway = Gateway::start().await;
     gateway.answer_with(400);
     let app = twilio(&monday(), &gateway).await;
-    let (booking_ref, _) = book(&app, booking("2026-11-24", "10:30")).await;
+    let (booking_ref, booking) = book(&app, booking("2026-11-24", "10:30")).await;
     all_done(&app).await;
     let (c, csrf) = browser(&app, "manager").await;
     let page = get_page(&c, app.url("/admin/notifications?status=failed")).await;
@@ -483,6 +483,14 @@ async fn the_log_page_filters_shows_and_resends_with_csrf_and_audit() {
         .await
         .unwrap();
     assert_eq!(audited, 1);
+    // The booking's page links each of its messages.
+    let detail = get_page(&c, app.url(&format!("/admin/bookings/{booking}"))).await;
+    let message_links: Vec<String> = attrs(&detail, "a", "href")
+        .into_iter()
+        .filter(|h| h.starts_with("/admin/notifications/"))
+        .collect();
+    assert_eq!(message_links.len(), 2, "SMS and email");
+    assert!(message_links.contains(&links[0]));
     let res = c
         .get(app.url("/admin/notifications?status=bogus"))
         .send()
