@@ -16,7 +16,9 @@
 //!   few dozen a day, gateways rate-limit bursts, every send is bounded by a
 //!   timeout, and one in-flight message is what graceful shutdown waits for.
 
-use std::{sync::Arc, time::Duration};
+use std::{panic::AssertUnwindSafe, sync::Arc, time::Duration};
+
+use futures_util::FutureExt;
 
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -47,8 +49,34 @@ pub struct Claimed {
     pub attempts: i64,
 }
 
-/// Claims the queued row that is due first, if any.
+/// Claims the queued row that is due first, if any. A row whose attempts
+/// were all used up by sends that never recorded an outcome (crashes) is
+/// failed here instead of being tried forever.
 pub fn claim_next(tx: &Connection, now: Timestamp) -> anyhow::Result<Option<Claimed>> {
+    loop {
+        let Some(row) = next_queued(tx, now)? else {
+            return Ok(None);
+        };
+        if row.attempts > MAX_ATTEMPTS {
+            tx.prepare_cached(
+                "UPDATE notifications SET status = 'failed', error = ?1 WHERE id = ?2",
+            )?
+            .execute(params![INTERRUPTED, row.id])?;
+            continue;
+        }
+        tx.prepare_cached(
+            "UPDATE notifications SET attempts = ?1, next_attempt_at = ?2, error = NULL WHERE id = ?3",
+        )?
+        .execute(params![row.attempts, ts(now.saturating_add(LEASE)?), row.id])?;
+        return Ok(Some(row));
+    }
+}
+
+/// The error of a message given up because its sends kept being cut short.
+const INTERRUPTED: &str = "every attempt was interrupted (the server stopped mid-send)";
+
+/// The queued row due first, with its attempt count already incremented.
+fn next_queued(tx: &Connection, now: Timestamp) -> anyhow::Result<Option<Claimed>> {
     let row = tx
         .prepare_cached(
             "SELECT id, channel, recipient, payload, attempts FROM notifications
@@ -67,12 +95,6 @@ pub fn claim_next(tx: &Connection, now: Timestamp) -> anyhow::Result<Option<Clai
             })
         })
         .optional()?;
-    if let Some(c) = &row {
-        tx.prepare_cached(
-            "UPDATE notifications SET attempts = ?1, next_attempt_at = ?2, error = NULL WHERE id = ?3",
-        )?
-        .execute(params![c.attempts, ts(now.saturating_add(LEASE)?), c.id])?;
-    }
     Ok(row)
 }
 
@@ -170,7 +192,13 @@ pub async fn run(state: AppState, providers: Arc<Providers>, mut stop: watch::Re
         if *stop.borrow() {
             break;
         }
-        let wait = match send_one(&state, &providers).await {
+        // A panicking provider must not end the worker: its message stays
+        // leased and is retried (or failed) like one cut short by a crash.
+        let sent = AssertUnwindSafe(send_one(&state, &providers))
+            .catch_unwind()
+            .await
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("a provider panicked")));
+        let wait = match sent {
             Ok(true) => continue,
             Ok(false) => until_next_due(&state).await,
             Err(e) => {
@@ -203,6 +231,82 @@ async fn until_next_due(state: &AppState) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::Db;
+    use crate::notifications::{Channel, Subject, enqueue};
+
+    async fn outbox_with(n: usize) -> (tempfile::TempDir, Db, Timestamp) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).unwrap();
+        let now: Timestamp = "2026-11-23T06:00:00Z".parse().unwrap();
+        db.write(move |tx| -> anyhow::Result<()> {
+            for i in 0..n {
+                let m = Message {
+                    subject: String::new(),
+                    text: format!("message {i}"),
+                };
+                enqueue(
+                    tx,
+                    Channel::Sms,
+                    "+265991234567",
+                    "test",
+                    &m,
+                    Subject::default(),
+                    now,
+                )?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+        (dir, db, now)
+    }
+
+    async fn claim(db: &Db, now: Timestamp) -> Option<Claimed> {
+        db.write(move |tx| claim_next(tx, now)).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_send_cut_short_repeats_only_that_message_after_its_lease() {
+        let (_dir, db, now) = outbox_with(2).await;
+        // The first claim "crashes": nothing is recorded for it.
+        let first = claim(&db, now).await.unwrap();
+        let second = claim(&db, now).await.unwrap();
+        assert_ne!(first.id, second.id);
+        let outcome = Ok(());
+        let done = second;
+        db.write(move |tx| record(tx, &done, &outcome, now))
+            .await
+            .unwrap();
+        assert!(claim(&db, now).await.is_none(), "the first is still leased");
+        let later = now.saturating_add(LEASE).unwrap();
+        let again = claim(&db, later).await.unwrap();
+        assert_eq!((again.id, again.attempts), (first.id, 2));
+        assert!(
+            claim(&db, later).await.is_none(),
+            "the sent one never comes back"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_message_whose_every_send_was_cut_short_is_failed() {
+        let (_dir, db, mut now) = outbox_with(1).await;
+        for attempt in 1..=MAX_ATTEMPTS {
+            assert_eq!(claim(&db, now).await.unwrap().attempts, attempt);
+            now = now.saturating_add(LEASE).unwrap();
+        }
+        assert!(claim(&db, now).await.is_none());
+        let (status, error): (String, String) = db
+            .read(|c| -> anyhow::Result<_> {
+                Ok(
+                    c.query_row("SELECT status, error FROM notifications", [], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })?,
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!((status.as_str(), error.as_str()), ("failed", INTERRUPTED));
+    }
 
     #[test]
     fn backoff_doubles() {
