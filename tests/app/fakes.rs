@@ -159,6 +159,8 @@ pub struct Gateway {
     requests: Arc<Mutex<Vec<Request>>>,
     status: Arc<AtomicU16>,
     delay_ms: Arc<AtomicU64>,
+    /// While false, requests wait before being answered.
+    open: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Gateway {
@@ -170,6 +172,7 @@ impl Gateway {
             requests: Arc::default(),
             status: Arc::new(AtomicU16::new(201)),
             delay_ms: Arc::default(),
+            open: Arc::new(tokio::sync::watch::Sender::new(true)),
         };
         let g = gateway.clone();
         let app = axum::Router::new().fallback(
@@ -192,6 +195,7 @@ impl Gateway {
                 .collect(),
             body: String::from_utf8_lossy(&body).into_owned(),
         });
+        let _ = self.open.subscribe().wait_for(|open| *open).await;
         let delay = self.delay_ms.load(Ordering::SeqCst);
         if delay > 0 {
             tokio::time::sleep(Duration::from_millis(delay)).await;
@@ -215,6 +219,15 @@ impl Gateway {
     /// Every later request is answered only after `ms` milliseconds.
     pub fn delay(&self, ms: u64) {
         self.delay_ms.store(ms, Ordering::SeqCst);
+    }
+
+    /// Requests wait unanswered until `release`.
+    pub fn hold(&self) {
+        self.open.send_replace(false);
+    }
+
+    pub fn release(&self) {
+        self.open.send_replace(true);
     }
 
     pub fn requests(&self) -> Vec<Request> {
