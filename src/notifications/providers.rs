@@ -68,25 +68,20 @@ impl Providers {
     /// missing, a bad sender address) is an error at start-up, not at the
     /// first booking.
     pub fn from_config(c: &Config) -> anyhow::Result<Providers> {
-        let http = reqwest::Client::builder()
-            .timeout(SEND_TIMEOUT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .user_agent(concat!("daytona/", env!("CARGO_PKG_VERSION")))
-            .build()?;
         let email: Box<dyn Provider> = match c.email.provider {
             EmailProvider::Log => Box::new(Log(Channel::Email)),
             EmailProvider::Smtp => Box::new(Smtp::new(c)?),
         };
         let sms: Box<dyn Provider> = match c.sms.provider {
             SmsProvider::Log => Box::new(Log(Channel::Sms)),
-            SmsProvider::Twilio => Box::new(Twilio::new(c, http.clone())?),
-            SmsProvider::Africastalking => Box::new(AfricasTalking::new(c, http.clone())?),
-            SmsProvider::Http => Box::new(HttpGateway::new(c, http.clone())?),
+            SmsProvider::Twilio => Box::new(Twilio::new(c, http_client()?)?),
+            SmsProvider::Africastalking => Box::new(AfricasTalking::new(c, http_client()?)?),
+            SmsProvider::Http => Box::new(HttpGateway::new(c, http_client()?)?),
         };
         let whatsapp: Option<Box<dyn Provider>> = match c.whatsapp.provider {
             WhatsAppProvider::None => None,
             WhatsAppProvider::Log => Some(Box::new(Log(Channel::WhatsApp))),
-            WhatsAppProvider::CloudApi => Some(Box::new(CloudApi::new(c, http)?)),
+            WhatsAppProvider::CloudApi => Some(Box::new(CloudApi::new(c, http_client()?)?)),
         };
         Ok(Providers {
             email,
@@ -103,6 +98,17 @@ impl Providers {
             Channel::WhatsApp => self.whatsapp.as_deref(),
         }
     }
+}
+
+/// The HTTP client of the gateway providers, with timeouts. Built only when
+/// a gateway is configured, so the default (log) setup starts without TLS
+/// roots loaded.
+fn http_client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .timeout(SEND_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT)
+        .user_agent(concat!("daytona/", env!("CARGO_PKG_VERSION")))
+        .build()?)
 }
 
 /// Whether `channel` can send at all with this config.
