@@ -445,7 +445,7 @@ fn local(config: &Config, at: &str) -> String {
 }
 
 fn status_badge(status: &str) -> Markup {
-    html! { span class={ "badge badge-notification-" (status) } { (status) } }
+    html! { span class={ "badge badge-" (status) } { (status) } }
 }
 
 fn flash(msg: Option<&str>) -> Markup {
@@ -561,7 +561,7 @@ pub async fn view_notification_get(
     let body = html! {
         (flash(m.msg.as_deref()))
         section.panel {
-            dl.facts {
+            dl.summary {
                 dt { "Channel" } dd { (n.channel) }
                 dt { "To" } dd { (n.recipient) }
                 dt { "Message" } dd { (n.template.replace('_', " ")) }
@@ -569,7 +569,7 @@ pub async fn view_notification_get(
                 dt { "Attempts" } dd { (n.attempts) }
                 dt { "Queued" } dd { (local(c, &n.created_at)) }
                 @if let Some(s) = &n.sent_at { dt { "Sent" } dd { (local(c, s)) } }
-                @if let Some(e) = &n.error { dt { "Last error" } dd.error-text { (e) } }
+                @if let Some(e) = &n.error { dt { "Last error" } dd { (e) } }
                 @if let Some(b) = &n.booking_id { dt { "Booking" } dd { a href={ "/admin/bookings/" (b) } { "Open booking" } } }
             }
             @if !n.subject.is_empty() { h2 { (n.subject) } }
