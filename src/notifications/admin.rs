@@ -664,19 +664,20 @@ pub fn test_forms(config: &Config, csrf: &str, msg: Option<&str>) -> Markup {
     html! {
         section.panel #test-message {
             h2 { "Send a test message" }
+            p.muted { "The log provider only writes the message to the server log." }
             @if let Some((class, t)) = notice { p.alert.(class) role="status" { (t) } }
             @for ch in Channel::ALL.into_iter().filter(|ch| providers::configured(config, *ch)) {
                 form.toolbar method="post" action="/admin/settings/test-message" {
                     input type="hidden" name="csrf" value=(csrf);
                     input type="hidden" name="channel" value=(ch.as_str());
-                    label { (ch.label()) " to "
+                    label { (ch.label()) " (" (providers::provider_name(config, ch)) ") to "
                         @if ch == Channel::Email {
                             input type="email" name="to" required placeholder="you@example.com";
                         } @else {
                             input type="tel" name="to" required placeholder="0991 234 567";
                         }
                     }
-                    button.btn.btn-small.btn-primary type="submit" { "Send test " (ch.label()) }
+                    button.btn.btn-small.btn-primary type="submit" { "Send test message" }
                 }
             }
             p.muted { a href="/admin/notifications" { "Notifications log" } }

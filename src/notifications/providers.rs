@@ -116,6 +116,27 @@ pub fn configured(c: &Config, channel: Channel) -> bool {
     channel != Channel::WhatsApp || c.whatsapp.provider != WhatsAppProvider::None
 }
 
+/// The configured provider of `channel`, as the config names it.
+pub fn provider_name(c: &Config, channel: Channel) -> &'static str {
+    match channel {
+        Channel::Email => match c.email.provider {
+            EmailProvider::Log => "log",
+            EmailProvider::Smtp => "smtp",
+        },
+        Channel::Sms => match c.sms.provider {
+            SmsProvider::Log => "log",
+            SmsProvider::Twilio => "twilio",
+            SmsProvider::Africastalking => "africastalking",
+            SmsProvider::Http => "http",
+        },
+        Channel::WhatsApp => match c.whatsapp.provider {
+            WhatsAppProvider::None => "none",
+            WhatsAppProvider::Log => "log",
+            WhatsAppProvider::CloudApi => "cloud_api",
+        },
+    }
+}
+
 /// The `log` provider: the message goes to the log and counts as sent, so a
 /// fresh install shows working notifications before any gateway is set up.
 struct Log(Channel);
