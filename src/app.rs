@@ -18,8 +18,7 @@ use tower_http::{
 };
 
 use crate::{
-    clock::Clock, config::Config, db::Db, notifications::providers::Providers, upload::Uploads,
-    web, web::ratelimit::RateLimits,
+    clock::Clock, config::Config, db::Db, upload::Uploads, web, web::ratelimit::RateLimits,
 };
 
 /// Everything a request handler may need.
@@ -30,20 +29,12 @@ pub struct App {
     pub db: Db,
     /// The time source; a fixed clock in tests.
     pub clock: Arc<dyn Clock>,
+    /// The gateway of each notification channel, as configured.
+    pub providers: Arc<crate::notifications::providers::Providers>,
     /// Stored files under `<data_dir>/uploads`.
     pub uploads: Uploads,
     /// Per-address limits on public POSTs and lookups.
     pub limits: RateLimits,
-    /// The gateway of each notification channel, as configured.
-    pub providers: Arc<Providers>,
-}
-
-impl App {
-    /// Makes the outbox worker look at the queue now (tests call this after
-    /// moving the clock past a retry's time).
-    pub fn wake_outbox(&self) {
-        self.db.outbox_signal().notify_one();
-    }
 }
 
 /// Cheap-to-clone handle to the `App`, used as axum state.
@@ -53,6 +44,12 @@ pub struct AppState(Arc<App>);
 impl AppState {
     pub fn new(app: App) -> Self {
         AppState(Arc::new(app))
+    }
+
+    /// Makes the outbox worker look at the queue now (tests call this after
+    /// moving the clock past a retry's time).
+    pub fn wake_outbox(&self) {
+        self.db.outbox_signal().notify_one();
     }
 }
 
@@ -96,10 +93,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(body_limit));
     Router::new()
+        .merge(crate::notifications::admin::router())
         .merge(web::pages::router())
         .merge(crate::auth::router())
         .merge(crate::bookings::router())
-        .merge(crate::notifications::admin::router())
         .merge(crate::api::router())
         .route("/assets/{file}", get(web::assets::serve))
         .fallback(web::not_found)
@@ -131,22 +128,16 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Starts the outbox worker and the scheduled jobs, serves until
-    /// `shutdown` resolves, then finishes in-flight requests, lets the worker
-    /// finish the message it is sending, and stops the jobs.
+    /// Starts the background work, serves until `shutdown` resolves, then
+    /// finishes in-flight requests and stops the background work (letting a
+    /// message being sent finish).
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let (stop_worker, stop) = tokio::sync::watch::channel(false);
-        let worker = tokio::spawn(crate::notifications::worker::run(
-            self.state.clone(),
-            self.state.providers.clone(),
-            stop,
-        ));
-        let mut scheduler = crate::jobs::start(&self.state)
+        let background = crate::ops::jobs::Background::start(&self.state)
             .await
-            .map_err(|e| std::io::Error::other(format!("cannot start scheduled jobs: {e:#}")))?;
+            .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
         let app = router(self.state);
         let served = axum::serve(
             self.listener,
@@ -154,13 +145,7 @@ impl Server {
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        if let Err(e) = scheduler.shutdown().await {
-            tracing::warn!(error = %e, "scheduled jobs did not stop cleanly");
-        }
-        let _ = stop_worker.send(true);
-        if let Err(e) = worker.await {
-            tracing::error!(error = %e, "outbox worker ended abnormally");
-        }
+        background.stop().await;
         served
     }
 }
@@ -174,7 +159,7 @@ pub async fn start(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     // With port 0 (tests) the real port is known only now; links must use it.
     config.server.listen = listener.local_addr()?;
     install_tls_provider();
-    let providers = Arc::new(Providers::from_config(&config)?);
+    let providers = crate::notifications::providers::Providers::from_config(&config)?;
     let data_dir = config.storage.data_dir.clone();
     let db = tokio::task::spawn_blocking(move || Db::open(&data_dir)).await??;
     let state = AppState::new(App {
@@ -183,7 +168,7 @@ pub async fn start(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         config: Arc::new(config),
         db,
         clock,
-        providers,
+        providers: Arc::new(providers),
     });
     let setup_link = crate::auth::handlers::issue_setup_link(&state).await?;
     Ok(Server {

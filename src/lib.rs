@@ -2,8 +2,7 @@
 //! dealership and service workshop.
 //!
 //! Shared pieces: `config`, `db`, `web`, `error`, `clock`. Domains: `auth`
-//! (staff, sessions, setup), `bookings`, `notifications` (outbox, gateways),
-//! `ops` (health, later backups); `jobs` runs the scheduled work.
+//! (staff, sessions, setup), `bookings`, `ops` (health, later backups).
 //! `app` assembles them; `cli` drives them.
 
 pub mod api;
@@ -16,7 +15,6 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
-pub mod jobs;
 pub mod notifications;
 pub mod ops;
 pub mod phone;

@@ -730,15 +730,15 @@ async fn a_reminder_goes_out_once_despite_overlapping_runs_and_a_restart() {
     let (booking_ref, id) = book(&app, booking("2026-11-24", "10:30")).await;
     book(&app, booking("2026-11-24", "11:30")).await;
     patch(&app, &t, &id, json!({"status": "confirmed"})).await;
-    daytona::jobs::send_reminders(app.state.clone())
+    daytona::ops::jobs::send_reminders(app.state.clone())
         .await
         .unwrap();
     assert!(reminders(&app).await.is_empty(), "not yet within 24 h");
 
     clock.advance(SignedDuration::from_hours(3));
     let (a, b) = tokio::join!(
-        daytona::jobs::send_reminders(app.state.clone()),
-        daytona::jobs::send_reminders(app.state.clone()),
+        daytona::ops::jobs::send_reminders(app.state.clone()),
+        daytona::ops::jobs::send_reminders(app.state.clone()),
     );
     assert_eq!(a.unwrap() + b.unwrap(), 1);
     let sent = reminders(&app).await;
@@ -749,7 +749,7 @@ async fn a_reminder_goes_out_once_despite_overlapping_runs_and_a_restart() {
     let t = token(&app, "manager").await;
     clock.advance(SignedDuration::from_mins(5));
     assert_eq!(
-        daytona::jobs::send_reminders(app.state.clone())
+        daytona::ops::jobs::send_reminders(app.state.clone())
             .await
             .unwrap(),
         0
@@ -768,7 +768,7 @@ async fn a_reminder_goes_out_once_despite_overlapping_runs_and_a_restart() {
     )
     .await;
     assert_eq!(
-        daytona::jobs::send_reminders(app.state.clone())
+        daytona::ops::jobs::send_reminders(app.state.clone())
             .await
             .unwrap(),
         1
@@ -835,14 +835,14 @@ async fn session_cleanup_removes_expired_sessions() {
     };
     assert_eq!(me(t.clone()).await, 200);
     assert_eq!(
-        daytona::jobs::purge_expired_sessions(app.state.clone())
+        daytona::ops::jobs::purge_expired_sessions(app.state.clone())
             .await
             .unwrap(),
         0
     );
     clock.advance(SignedDuration::from_hours(13));
     assert!(
-        daytona::jobs::purge_expired_sessions(app.state.clone())
+        daytona::ops::jobs::purge_expired_sessions(app.state.clone())
             .await
             .unwrap()
             >= 1

@@ -1,4 +1,6 @@
-//! Scheduled in-process jobs (SPEC §8) on tokio-cron-scheduler.
+//! The server's background work: the outbox worker (`notifications::worker`)
+//! and the scheduled in-process jobs (SPEC §8) on tokio-cron-scheduler,
+//! started and stopped together by `Background` from `Server::run`.
 //!
 //! Schedules are 6-field cron (seconds first) in UTC: Malawi has no DST and
 //! the scheduler's time-zone handling has known issues. A job may fire twice
@@ -8,6 +10,7 @@
 
 use futures_util::future::BoxFuture;
 use jiff::SignedDuration;
+use tokio::{sync::watch, task::JoinHandle};
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::app::AppState;
@@ -34,8 +37,46 @@ fn jobs(config: &Config) -> Vec<(&'static str, String, Run)> {
     ]
 }
 
-/// Starts the scheduler with every job; `shutdown` it when the server stops.
-pub async fn start(state: &AppState) -> anyhow::Result<JobScheduler> {
+/// The server's background work: the outbox worker and the scheduled jobs.
+pub struct Background {
+    stop_worker: watch::Sender<bool>,
+    worker: JoinHandle<()>,
+    scheduler: JobScheduler,
+}
+
+impl Background {
+    pub async fn start(state: &AppState) -> anyhow::Result<Background> {
+        let (stop_worker, stop) = watch::channel(false);
+        let worker = tokio::spawn(crate::notifications::worker::run(
+            state.clone(),
+            state.providers.clone(),
+            stop,
+        ));
+        let scheduler = start_jobs(state)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot start scheduled jobs: {e:#}"))?;
+        Ok(Background {
+            stop_worker,
+            worker,
+            scheduler,
+        })
+    }
+
+    /// Stops the jobs and the worker, which first finishes (and records) the
+    /// message it is sending.
+    pub async fn stop(mut self) {
+        if let Err(e) = self.scheduler.shutdown().await {
+            tracing::warn!(error = %e, "scheduled jobs did not stop cleanly");
+        }
+        let _ = self.stop_worker.send(true);
+        if let Err(e) = self.worker.await {
+            tracing::error!(error = %e, "outbox worker ended abnormally");
+        }
+    }
+}
+
+/// Starts the scheduler with every job.
+async fn start_jobs(state: &AppState) -> anyhow::Result<JobScheduler> {
     let scheduler = JobScheduler::new().await?;
     let mut names = Vec::new();
     for (name, schedule, run) in jobs(&state.config) {
