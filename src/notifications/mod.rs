@@ -1,9 +1,11 @@
 //! The outbox (SPEC §8): every message is a row in `notifications`, written in
 //! the same transaction as the change it reports, so a message is never lost
 //! and a failed gateway never blocks or loses a booking. `worker` sends the
-//! rows through `providers`; `admin` is the log, resend and test message.
+//! rows through `providers`; `manage` and `admin` are the staff log, resend
+//! and test message.
 
 pub mod admin;
+pub mod manage;
 pub mod messages;
 pub mod providers;
 pub mod worker;
