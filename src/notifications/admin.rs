@@ -281,6 +281,7 @@ pub async fn view_notification_get(
                 dt { "Attempts" } dd { (n.attempts) }
                 dt { "Queued" } dd { (local(c, &n.created_at)) }
                 @if let Some(s) = &n.sent_at { dt { "Sent" } dd { (local(c, s)) } }
+                @if n.status == "queued" && n.attempts > 0 { dt { "Next attempt" } dd { (local(c, &n.next_attempt_at)) } }
                 @if let Some(e) = &n.error { dt { "Last error" } dd { (e) } }
                 @if let Some(b) = &n.booking_id { dt { "Booking" } dd { a href={ "/admin/bookings/" (b) } { "Open booking" } } }
             }
