@@ -282,7 +282,8 @@ mod tests {
             booking_ref: "DAY-20261124-001",
             customer_name: "Yamikani Phiri",
             customer_phone: "+265991234567",
-            vehicle_reg: "BT 1234",
+            // The longest registration a booking accepts.
+            vehicle_reg: "BT 1234 ABCDEFGHIJKL",
             service: "Tyres & wheel alignment",
             when: "Tue 24 Nov 08:30",
         };
