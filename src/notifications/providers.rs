@@ -4,7 +4,7 @@
 //! local fakes. Secrets go only into the request that needs them, never into
 //! a log line or an error text.
 
-use std::time::Duration;
+use std::{sync::OnceLock, time::Duration};
 
 use futures_util::future::BoxFuture;
 use lettre::{
@@ -74,14 +74,14 @@ impl Providers {
         };
         let sms: Box<dyn Provider> = match c.sms.provider {
             SmsProvider::Log => Box::new(Log(Channel::Sms)),
-            SmsProvider::Twilio => Box::new(Twilio::new(c, http_client()?)?),
-            SmsProvider::Africastalking => Box::new(AfricasTalking::new(c, http_client()?)?),
-            SmsProvider::Http => Box::new(HttpGateway::new(c, http_client()?)?),
+            SmsProvider::Twilio => Box::new(Twilio::new(c)?),
+            SmsProvider::Africastalking => Box::new(AfricasTalking::new(c)?),
+            SmsProvider::Http => Box::new(HttpGateway::new(c)?),
         };
         let whatsapp: Option<Box<dyn Provider>> = match c.whatsapp.provider {
             WhatsAppProvider::None => None,
             WhatsAppProvider::Log => Some(Box::new(Log(Channel::WhatsApp))),
-            WhatsAppProvider::CloudApi => Some(Box::new(CloudApi::new(c, http_client()?)?)),
+            WhatsAppProvider::CloudApi => Some(Box::new(CloudApi::new(c)?)),
         };
         Ok(Providers {
             email,
@@ -100,15 +100,26 @@ impl Providers {
     }
 }
 
-/// The HTTP client of the gateway providers, with timeouts. Built only when
-/// a gateway is configured, so the default (log) setup starts without TLS
-/// roots loaded.
-fn http_client() -> anyhow::Result<reqwest::Client> {
-    Ok(reqwest::Client::builder()
-        .timeout(SEND_TIMEOUT)
-        .connect_timeout(CONNECT_TIMEOUT)
-        .user_agent(concat!("daytona/", env!("CARGO_PKG_VERSION")))
-        .build()?)
+/// A gateway's HTTP client (with timeouts), built at its first send: setting
+/// up TLS costs start-up time and memory a server that has not sent
+/// anything yet does not need to pay.
+#[derive(Default)]
+struct Http(OnceLock<Result<reqwest::Client, String>>);
+
+impl Http {
+    fn get(&self) -> Result<&reqwest::Client, SendError> {
+        self.0
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .timeout(SEND_TIMEOUT)
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .user_agent(concat!("daytona/", env!("CARGO_PKG_VERSION")))
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| SendError::temporary(format!("cannot set up the HTTP client: {e}")))
+    }
 }
 
 /// Whether `channel` can send at all with this config.
@@ -295,7 +306,7 @@ fn checked_url(url: String, key: &str) -> anyhow::Result<String> {
 
 /// Twilio's Messages API: form `To`, `From`, `Body`, HTTP basic auth.
 struct Twilio {
-    http: reqwest::Client,
+    http: Http,
     url: String,
     account: String,
     token: Secret,
@@ -303,7 +314,7 @@ struct Twilio {
 }
 
 impl Twilio {
-    fn new(c: &Config, http: reqwest::Client) -> anyhow::Result<Twilio> {
+    fn new(c: &Config) -> anyhow::Result<Twilio> {
         let s = &c.sms;
         require(&s.account, "[sms] account (the Twilio account SID)")?;
         require(&s.sender, "[sms] sender (a Twilio number or sender id)")?;
@@ -316,7 +327,7 @@ impl Twilio {
                 ),
                 "[sms] base_url",
             )?,
-            http,
+            http: Http::default(),
             account: s.account.clone(),
             token: s.token.clone(),
             sender: s.sender.clone(),
@@ -329,6 +340,7 @@ impl Provider for Twilio {
         Box::pin(async move {
             let req = self
                 .http
+                .get()?
                 .post(&self.url)
                 .basic_auth(&self.account, Some(self.token.expose()))
                 .form(&[("To", to), ("From", &self.sender), ("Body", &m.text)]);
@@ -340,7 +352,7 @@ impl Provider for Twilio {
 /// Africa's Talking SMS API: form `username`, `to`, `message`, `from`,
 /// the key in an `apiKey` header; per-recipient status in the JSON answer.
 struct AfricasTalking {
-    http: reqwest::Client,
+    http: Http,
     url: String,
     username: String,
     key: Secret,
@@ -348,7 +360,7 @@ struct AfricasTalking {
 }
 
 impl AfricasTalking {
-    fn new(c: &Config, http: reqwest::Client) -> anyhow::Result<AfricasTalking> {
+    fn new(c: &Config) -> anyhow::Result<AfricasTalking> {
         let s = &c.sms;
         require(&s.account, "[sms] account (the Africa's Talking user name)")?;
         Ok(AfricasTalking {
@@ -359,7 +371,7 @@ impl AfricasTalking {
                 ),
                 "[sms] base_url",
             )?,
-            http,
+            http: Http::default(),
             username: s.account.clone(),
             key: s.token.clone(),
             sender: s.sender.clone(),
@@ -380,6 +392,7 @@ impl Provider for AfricasTalking {
             }
             let req = self
                 .http
+                .get()?
                 .post(&self.url)
                 .header("apiKey", self.key.expose())
                 .header("Accept", "application/json")
@@ -413,7 +426,7 @@ fn recipient_accepted(answer: &serde_json::Value) -> Result<(), SendError> {
 /// `{text}` and `{sender}` filled in, JSON-escaped) to `http_url`, plus the
 /// configured headers.
 struct HttpGateway {
-    http: reqwest::Client,
+    http: Http,
     url: String,
     headers: Vec<(String, Secret)>,
     template: String,
@@ -421,7 +434,7 @@ struct HttpGateway {
 }
 
 impl HttpGateway {
-    fn new(c: &Config, http: reqwest::Client) -> anyhow::Result<HttpGateway> {
+    fn new(c: &Config) -> anyhow::Result<HttpGateway> {
         let s = &c.sms;
         require(&s.http_url, "[sms] http_url")?;
         let headers = s
@@ -438,7 +451,7 @@ impl HttpGateway {
             })
             .collect::<anyhow::Result<_>>()?;
         Ok(HttpGateway {
-            http,
+            http: Http::default(),
             url: checked_url(s.http_url.trim().to_owned(), "[sms] http_url")?,
             headers,
             template: s.http_body_template.clone(),
@@ -478,6 +491,7 @@ impl Provider for HttpGateway {
             let body = fill_template(&self.template, to, &m.text, &self.sender);
             let mut req = self
                 .http
+                .get()?
                 .post(&self.url)
                 .header("Content-Type", "application/json")
                 .body(body);
@@ -491,7 +505,7 @@ impl Provider for HttpGateway {
 
 /// Meta's WhatsApp Cloud API: a text message to the number's digits.
 struct CloudApi {
-    http: reqwest::Client,
+    http: Http,
     url: String,
     token: Secret,
 }
@@ -500,7 +514,7 @@ struct CloudApi {
 const GRAPH_VERSION: &str = "v21.0";
 
 impl CloudApi {
-    fn new(c: &Config, http: reqwest::Client) -> anyhow::Result<CloudApi> {
+    fn new(c: &Config) -> anyhow::Result<CloudApi> {
         let w = &c.whatsapp;
         require(&w.phone_number_id, "[whatsapp] phone_number_id")?;
         Ok(CloudApi {
@@ -512,7 +526,7 @@ impl CloudApi {
                 ),
                 "[whatsapp] base_url",
             )?,
-            http,
+            http: Http::default(),
             token: w.token.clone(),
         })
     }
@@ -524,6 +538,7 @@ impl Provider for CloudApi {
             let digits: String = to.chars().filter(char::is_ascii_digit).collect();
             let req = self
                 .http
+                .get()?
                 .post(&self.url)
                 .bearer_auth(self.token.expose())
                 .json(&json!({
