@@ -167,9 +167,11 @@ impl Provider for Log {
     }
 }
 
-/// Email over SMTP (lettre, rustls): plain text plus an HTML version.
+/// Email over SMTP (lettre, rustls): plain text plus an HTML version. The
+/// transport (and its TLS set-up) is built at the first send, like `Http`.
 struct Smtp {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    settings: crate::config::Email,
+    transport: OnceLock<Result<AsyncSmtpTransport<Tokio1Executor>, String>>,
     from: Mailbox,
     reply_to: Option<Mailbox>,
 }
@@ -177,29 +179,20 @@ struct Smtp {
 impl Smtp {
     fn new(c: &Config) -> anyhow::Result<Smtp> {
         let e = &c.email;
+        let host = e.smtp_host.trim();
         anyhow::ensure!(
-            !e.smtp_host.trim().is_empty(),
+            !host.is_empty(),
             "[email] provider is \"smtp\" but smtp_host is empty"
         );
-        let host = e.smtp_host.trim();
-        let builder = match e.smtp_tls {
-            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
-            SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)?,
-            SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)?,
-        };
-        let mut builder = builder.port(e.smtp_port).timeout(Some(SEND_TIMEOUT));
-        if !e.username.is_empty() {
-            builder = builder.credentials(Credentials::new(
-                e.username.clone(),
-                e.password.expose().to_owned(),
-            ));
-        }
+        rustls::pki_types::ServerName::try_from(host.to_owned())
+            .map_err(|_| anyhow::anyhow!("[email] smtp_host is not a host name: {host:?}"))?;
         let from = e
             .from
             .parse()
             .map_err(|_| anyhow::anyhow!("[email] from is not an email address: {:?}", e.from))?;
         Ok(Smtp {
-            transport: builder.build(),
+            settings: e.clone(),
+            transport: OnceLock::new(),
             from,
             // A bad business email only loses the Reply-To header.
             reply_to: format!("{} <{}>", c.business.name, c.business.email)
@@ -207,6 +200,32 @@ impl Smtp {
                 .ok(),
         })
     }
+
+    fn transport(&self) -> Result<&AsyncSmtpTransport<Tokio1Executor>, SendError> {
+        self.transport
+            .get_or_init(|| smtp_transport(&self.settings).map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|e| SendError::permanent(format!("cannot set up SMTP: {e}")))
+    }
+}
+
+fn smtp_transport(
+    e: &crate::config::Email,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, lettre::transport::smtp::Error> {
+    let host = e.smtp_host.trim();
+    let builder = match e.smtp_tls {
+        SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+        SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)?,
+        SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)?,
+    };
+    let mut builder = builder.port(e.smtp_port).timeout(Some(SEND_TIMEOUT));
+    if !e.username.is_empty() {
+        builder = builder.credentials(Credentials::new(
+            e.username.clone(),
+            e.password.expose().to_owned(),
+        ));
+    }
+    Ok(builder.build())
 }
 
 impl Provider for Smtp {
@@ -228,7 +247,7 @@ impl Provider for Smtp {
                     html_body(m),
                 ))
                 .map_err(|e| SendError::permanent(format!("cannot build the email: {e}")))?;
-            match self.transport.send(email).await {
+            match self.transport()?.send(email).await {
                 Ok(_) => Ok(()),
                 Err(e) if e.is_permanent() => {
                     Err(SendError::permanent(format!("SMTP refused: {e}")))

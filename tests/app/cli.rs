@@ -96,6 +96,10 @@ fn config_errors_exit_2_naming_the_key() {
             "smtp_host",
         ),
         (
+            "[email]\nprovider = \"smtp\"\nsmtp_host = \"smtp example\"\n",
+            "smtp_host",
+        ),
+        (
             "[sms]\nprovider = \"http\"\nhttp_url = \"not a url\"\n",
             "[sms] http_url",
         ),
