@@ -112,15 +112,15 @@ pub async fn run(cli: Cli) -> Outcome {
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
     let config =
         Config::load(cli.config.as_deref(), env).map_err(|e| Failure::usage(e.to_string()))?;
-    // A gateway setting that cannot work is a configuration error too.
-    crate::app::install_tls_provider();
-    crate::notifications::providers::Providers::from_config(&config)
-        .map_err(|e| Failure::usage(format!("{e:#}")))?;
     match cli.command {
-        Command::Serve => serve(config).await,
+        Command::Serve => {
+            check_gateways(&config)?;
+            serve(config).await
+        }
         Command::Migrate => migrate(&config).await,
         Command::Admin(cmd) => admin(&config, cmd).await,
         Command::Config(ConfigCommand::Check) => {
+            check_gateways(&config)?;
             println!(
                 "configuration OK (data dir {})",
                 config.storage.data_dir.display()
@@ -129,6 +129,16 @@ pub async fn run(cli: Cli) -> Outcome {
         }
         Command::Config(ConfigCommand::Default) => Ok(()),
     }
+}
+
+/// A notification gateway setting that can never work is a configuration
+/// error (exit 2) for `serve` and `config check`; other commands (backups,
+/// password resets) must keep working while the SMS account is being fixed.
+fn check_gateways(config: &Config) -> Outcome {
+    crate::app::install_tls_provider();
+    crate::notifications::providers::Providers::from_config(config)
+        .map(drop)
+        .map_err(|e| Failure::usage(format!("{e:#}")))
 }
 
 fn init_logging(format: LogFormat) {
