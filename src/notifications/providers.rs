@@ -118,7 +118,7 @@ impl Http {
                     .map_err(|e| e.to_string())
             })
             .as_ref()
-            .map_err(|e| SendError::temporary(format!("cannot set up the HTTP client: {e}")))
+            .map_err(|e| SendError::permanent(format!("cannot set up the HTTP client: {e}")))
     }
 }
 
