@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod fakes;
 mod helpers;
 
 mod admin;
@@ -13,7 +14,6 @@ mod cli;
 mod config;
 mod database;
 mod errors;
-mod fakes;
 mod notifications;
 mod pages;
 mod server;
