@@ -381,8 +381,17 @@ def main():
             d.size(width, 800)
             check_page(d, failures, f"booking detail @{width}")
             d.shot(f"admin-booking-detail-{width}")
+        # A message of the booking: its page in the notifications log.
+        d.go(site + "/admin/notifications")
+        d.click("table.notifications td a")
+        d.wait("document.querySelector('pre.message-text')")
+        for width in WIDTHS:
+            d.size(width, 800)
+            check_page(d, failures, f"notification @{width}")
+            d.shot(f"admin-notification-{width}")
         for path, name in [("/admin/today", "admin-today"), ("/admin/account/2fa", "admin-2fa"),
-                           ("/admin/audit", "admin-audit"), ("/admin/settings", "admin-settings")]:
+                           ("/admin/audit", "admin-audit"), ("/admin/settings", "admin-settings"),
+                           ("/admin/notifications", "admin-notifications")]:
             for width in WIDTHS:
                 d.size(width, 800)
                 d.go(site + path)

@@ -107,6 +107,9 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(crate::leads::api::list))
         .routes(routes!(crate::leads::api::patch))
         .routes(routes!(crate::audit::pages::api_list))
+        .routes(routes!(crate::notifications::admin::api_list))
+        .routes(routes!(crate::notifications::admin::api_test))
+        .routes(routes!(crate::notifications::admin::api_resend))
         .routes(routes!(
             crate::auth::users::api_list,
             crate::auth::users::api_create

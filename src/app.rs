@@ -1,6 +1,7 @@
 //! The application: shared state, the router with its middleware stack, and
-//! the server loop. `serve` (CLI) and the integration tests both start the
-//! product through `start`.
+//! the server loop with its background work (outbox worker, scheduled jobs).
+//! `serve` (CLI) and the integration tests both start the product through
+//! `start` and `Server::run`, so tests get the worker and the jobs too.
 
 use std::{net::SocketAddr, ops::Deref, sync::Arc, time::Duration};
 
@@ -21,7 +22,7 @@ use crate::{
     config::Config,
     db::Db,
     upload::Uploads,
-    vehicles::counter::{self, ViewCounter},
+    vehicles::counter::ViewCounter,
     web::{self, cache::PageCache, ratelimit::RateLimits},
 };
 
@@ -33,6 +34,8 @@ pub struct App {
     pub db: Db,
     /// The time source; a fixed clock in tests.
     pub clock: Arc<dyn Clock>,
+    /// The gateway of each notification channel, as configured.
+    pub providers: Arc<crate::notifications::providers::Providers>,
     /// Stored files under `<data_dir>/uploads`.
     pub uploads: Uploads,
     /// Per-address limits on public POSTs and lookups.
@@ -50,6 +53,12 @@ pub struct AppState(Arc<App>);
 impl AppState {
     pub fn new(app: App) -> Self {
         AppState(Arc::new(app))
+    }
+
+    /// Makes the outbox worker look at the queue now (tests call this after
+    /// moving the clock past a retry's time).
+    pub fn wake_outbox(&self) {
+        self.db.outbox_signal().notify_one();
     }
 }
 
@@ -93,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(body_limit));
     Router::new()
+        .merge(crate::notifications::admin::router())
         .merge(web::pages::router())
         .merge(crate::auth::router())
         .merge(crate::bookings::router())
@@ -129,13 +139,16 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves, then finishes in-flight requests.
+    /// Starts the background work, serves until `shutdown` resolves, then
+    /// finishes in-flight requests and stops the background work (letting a
+    /// message being sent finish, writing the last view counts).
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let state = self.state.clone();
-        let flusher = tokio::spawn(flush_views(state.clone()));
+        let background = crate::ops::jobs::Background::start(&self.state)
+            .await
+            .map_err(|e| std::io::Error::other(format!("{e:#}")))?;
         let app = router(self.state);
         let served = axum::serve(
             self.listener,
@@ -143,23 +156,8 @@ impl Server {
         )
         .with_graceful_shutdown(shutdown)
         .await;
-        flusher.abort();
-        if let Err(e) = state.views.flush(&state.db).await {
-            tracing::warn!(error = %e, "could not write the last vehicle view counts");
-        }
+        background.stop().await;
         served
-    }
-}
-
-/// Writes counted vehicle views every `FLUSH_EVERY`.
-async fn flush_views(state: AppState) {
-    let mut tick = tokio::time::interval(counter::FLUSH_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        if let Err(e) = state.views.flush(&state.db).await {
-            tracing::warn!(error = %e, "could not write vehicle view counts; will retry");
-        }
     }
 }
 
@@ -171,6 +169,8 @@ pub async fn start(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.server.listen))?;
     // With port 0 (tests) the real port is known only now; links must use it.
     config.server.listen = listener.local_addr()?;
+    install_tls_provider();
+    let providers = crate::notifications::providers::Providers::from_config(&config)?;
     let data_dir = config.storage.data_dir.clone();
     let db = tokio::task::spawn_blocking(move || Db::open(&data_dir)).await??;
     let state = AppState::new(App {
@@ -181,6 +181,7 @@ pub async fn start(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         config: Arc::new(config),
         db,
         clock,
+        providers: Arc::new(providers),
     });
     let setup_link = crate::auth::handlers::issue_setup_link(&state).await?;
     Ok(Server {
@@ -188,4 +189,10 @@ pub async fn start(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
         listener,
         setup_link,
     })
+}
+
+/// Makes ring rustls's process-wide crypto provider (reqwest is built without
+/// one). Idempotent: a second call, or `main`'s, changes nothing.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

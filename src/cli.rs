@@ -113,10 +113,14 @@ pub async fn run(cli: Cli) -> Outcome {
     let config =
         Config::load(cli.config.as_deref(), env).map_err(|e| Failure::usage(e.to_string()))?;
     match cli.command {
-        Command::Serve => serve(config).await,
+        Command::Serve => {
+            check_gateways(&config)?;
+            serve(config).await
+        }
         Command::Migrate => migrate(&config).await,
         Command::Admin(cmd) => admin(&config, cmd).await,
         Command::Config(ConfigCommand::Check) => {
+            check_gateways(&config)?;
             println!(
                 "configuration OK (data dir {})",
                 config.storage.data_dir.display()
@@ -127,9 +131,21 @@ pub async fn run(cli: Cli) -> Outcome {
     }
 }
 
+/// A notification gateway setting that can never work is a configuration
+/// error (exit 2) for `serve` and `config check`; other commands (backups,
+/// password resets) must keep working while the SMS account is being fixed.
+fn check_gateways(config: &Config) -> Outcome {
+    crate::app::install_tls_provider();
+    crate::notifications::providers::Providers::from_config(config)
+        .map(drop)
+        .map_err(|e| Failure::usage(format!("{e:#}")))
+}
+
 fn init_logging(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // The scheduler narrates its own start-up at info; its warnings are enough.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tokio_cron_scheduler=warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

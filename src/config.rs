@@ -556,6 +556,10 @@ impl From<CronSchedule> for String {
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
     /// The secret itself, for the one place that sends it to its service.
     pub fn expose(&self) -> &str {
         &self.0

@@ -11,6 +11,8 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Before anything can open a TLS connection (SMTP, SMS gateways).
+    daytona::app::install_tls_provider();
     let cli = daytona::cli::Cli::parse();
     match daytona::cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,

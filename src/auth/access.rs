@@ -57,6 +57,8 @@ pub enum Permission {
     ManageLeads,
     ViewReports,
     ViewAudit,
+    /// The notifications log, resending, test messages.
+    ManageNotifications,
     ManageUsers,
     ManageSettings,
 }

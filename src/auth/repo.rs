@@ -265,3 +265,33 @@ pub fn delete_setup_tokens(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM setup_tokens", [])?;
     Ok(())
 }
+
+/// What the cleanup job removed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub sessions: usize,
+    pub setup_tokens: usize,
+    pub login_attempts: usize,
+}
+
+/// Deletes sessions that expired or sat idle for longer than `idle`, expired
+/// setup links, and login attempts older than `attempts_kept` (throttling
+/// only looks back `login_lockout_minutes`).
+pub fn purge_expired(
+    conn: &Connection,
+    idle: SignedDuration,
+    attempts_kept: SignedDuration,
+    now: Timestamp,
+) -> anyhow::Result<Purged> {
+    Ok(Purged {
+        sessions: conn.execute(
+            "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at <= ?2",
+            params![ts(now), ts(now.checked_sub(idle)?)],
+        )?,
+        setup_tokens: conn.execute("DELETE FROM setup_tokens WHERE expires_at <= ?1", [ts(now)])?,
+        login_attempts: conn.execute(
+            "DELETE FROM login_attempts WHERE at < ?1",
+            [ts(now.checked_sub(attempts_kept)?)],
+        )?,
+    })
+}

@@ -341,7 +341,8 @@ pub async fn view_booking_get(
                         tbody {
                             @for n in &d.notifications {
                                 tr {
-                                    td { (n.channel) } td { (n.recipient) } td { (n.template.replace('_', " ")) }
+                                    td { (n.channel) } td { (n.recipient) }
+                                    td { a href={ "/admin/notifications/" (n.id) } { (n.template.replace('_', " ")) } }
                                     td { (n.status) @if let Some(e) = &n.error { br; small.muted { (e) } } }
                                     td { (local(&n.created_at)) }
                                 }

@@ -202,6 +202,8 @@ pub fn for_each(
 /// A notification about a booking, for its detail page.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct SentMessage {
+    /// The outbox row (its page is `/admin/notifications/{id}`).
+    pub id: String,
     pub channel: String,
     pub recipient: String,
     pub template: String,
@@ -273,19 +275,20 @@ pub async fn detail(state: &AppState, id: &str) -> AppResult<Detail> {
             let history = repo::events(c, &id)?;
             let notifications = c
                 .prepare_cached(
-                    "SELECT channel, recipient, template, status, attempts, error, created_at, sent_at
-                     FROM notifications WHERE booking_id = ?1 ORDER BY created_at",
+                    "SELECT id, channel, recipient, template, status, attempts, error, created_at, sent_at
+                     FROM notifications WHERE booking_id = ?1 ORDER BY created_at, id",
                 )?
                 .query_map([&id], |r| {
                     Ok(SentMessage {
-                        channel: r.get(0)?,
-                        recipient: r.get(1)?,
-                        template: r.get(2)?,
-                        status: r.get(3)?,
-                        attempts: r.get(4)?,
-                        error: r.get(5)?,
-                        created_at: r.get(6)?,
-                        sent_at: r.get(7)?,
+                        id: r.get(0)?,
+                        channel: r.get(1)?,
+                        recipient: r.get(2)?,
+                        template: r.get(3)?,
+                        status: r.get(4)?,
+                        attempts: r.get(5)?,
+                        error: r.get(6)?,
+                        created_at: r.get(7)?,
+                        sent_at: r.get(8)?,
                     })
                 })?
                 .collect::<Result<_, _>>()?;

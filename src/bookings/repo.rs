@@ -382,10 +382,112 @@ pub fn transition(
         status: to,
         ..booking.clone()
     };
-    if to == BookingStatus::Cancelled {
-        enqueue_cancelled(tx, config, &updated, now)?;
+    if let Some((template, compose)) = status_message(to) {
+        enqueue_for_customer(tx, config, &updated, template, compose, now)?;
     }
     Ok(updated)
+}
+
+/// The customer's message for a move to `to`: template name, SMS, email.
+/// Starting the work (`in_progress`) is quiet: the customer heard "checked
+/// in" minutes before and hears "ready for pickup" next.
+fn status_message(to: BookingStatus) -> Option<(&'static str, (Compose, Compose))> {
+    use BookingStatus::*;
+    Some(match to {
+        Requested | InProgress => return None,
+        Confirmed => (
+            "booking_confirmed",
+            (
+                messages::booking_confirmed_sms,
+                messages::booking_confirmed_email,
+            ),
+        ),
+        Rescheduled => (
+            "booking_rescheduled",
+            (
+                messages::booking_rescheduled_sms,
+                messages::booking_rescheduled_email,
+            ),
+        ),
+        CheckedIn => (
+            "booking_checked_in",
+            (
+                messages::booking_checked_in_sms,
+                messages::booking_checked_in_email,
+            ),
+        ),
+        Completed => (
+            "booking_completed",
+            (
+                messages::booking_completed_sms,
+                messages::booking_completed_email,
+            ),
+        ),
+        Cancelled => (
+            "booking_cancelled",
+            (
+                messages::booking_cancelled_sms,
+                messages::booking_cancelled_email,
+            ),
+        ),
+    })
+}
+
+/// Queues the reminder of every confirmed or rescheduled booking whose slot
+/// starts within `[reminders] hours_before` from `now` (and has not begun).
+///
+/// Each booking is claimed with `reminder_sent = 0 -> 1` in the transaction
+/// that queues its messages, so a reminder goes out exactly once however
+/// often, concurrently or across restarts this runs. Returns how many
+/// bookings were reminded.
+pub fn queue_due_reminders(
+    tx: &Connection,
+    config: &Config,
+    now: Timestamp,
+) -> anyhow::Result<usize> {
+    let tz = config.business.timezone.tz();
+    let hours = i64::from(config.reminders.hours_before.0);
+    let local = |t: Timestamp| t.to_zoned(tz.clone()).datetime();
+    let (from, until) = (
+        local(now),
+        local(now.saturating_add(jiff::SignedDuration::from_hours(hours))?),
+    );
+    let slot = |d: jiff::civil::DateTime| d.strftime("%Y-%m-%dT%H:%M").to_string();
+    let due: Vec<Booking> = tx
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM bookings
+             WHERE reminder_sent = 0 AND status IN ('confirmed', 'rescheduled')
+               AND preferred_date BETWEEN ?1 AND ?2
+               AND preferred_date || 'T' || preferred_time > ?3
+               AND preferred_date || 'T' || preferred_time <= ?4"
+        ))?
+        .query_map(
+            params![
+                from.date().to_string(),
+                until.date().to_string(),
+                slot(from),
+                slot(until)
+            ],
+            from_row,
+        )?
+        .collect::<Result<_, _>>()?;
+    let mut reminded = 0;
+    for b in due {
+        let claimed = tx
+            .prepare_cached(
+                "UPDATE bookings SET reminder_sent = 1 WHERE id = ?1 AND reminder_sent = 0",
+            )?
+            .execute([&b.id])?;
+        if claimed == 1 {
+            let compose: (Compose, Compose) = (
+                messages::booking_reminder_sms,
+                messages::booking_reminder_email,
+            );
+            enqueue_for_customer(tx, config, &b, "booking_reminder", compose, now)?;
+            reminded += 1;
+        }
+    }
+    Ok(reminded)
 }
 
 /// "Tue 24 Nov 08:30", as messages and pages show a slot.
@@ -472,17 +574,4 @@ fn enqueue_received(
         let staff = messages::new_booking_staff(facts);
         notifications::enqueue_for_staff(tx, config, "new_booking", &staff, about, now)
     })
-}
-
-fn enqueue_cancelled(
-    tx: &Connection,
-    config: &Config,
-    b: &Booking,
-    now: Timestamp,
-) -> anyhow::Result<()> {
-    let compose: (Compose, Compose) = (
-        messages::booking_cancelled_sms,
-        messages::booking_cancelled_email,
-    );
-    enqueue_for_customer(tx, config, b, "booking_cancelled", compose, now)
 }

@@ -10,6 +10,10 @@
 //! durable. One writer also means SQLite never sees two writers, so there is
 //! no read-to-write upgrade deadlock or SQLITE_BUSY between our own writes.
 //!
+//! The writer also tells the outbox worker when a commit added or changed a
+//! `notifications` row (an SQLite update hook sets a flag; the commit pokes a
+//! `Notify`), so a queued message is sent at once whichever domain queued it.
+//!
 //! Reads use a small pool of read-only connections that WAL lets run beside
 //! the writer, on tokio's blocking pool. Nothing touches SQLite on the async
 //! runtime's threads.
@@ -23,13 +27,17 @@ pub use migrate::{migrate, schema_version};
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
     path::{Path, PathBuf},
-    sync::{Arc, Mutex, mpsc},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+        mpsc,
+    },
     time::Duration,
 };
 
 use anyhow::{Context, anyhow};
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::{Notify, Semaphore, oneshot};
 
 /// File name of the database inside the data dir.
 pub const DB_FILE: &str = "daytona.db";
@@ -58,6 +66,40 @@ struct Inner {
     /// Idle read connections; the semaphore bounds how many exist.
     readers: Mutex<Vec<Connection>>,
     reader_slots: Semaphore,
+    /// Poked after each commit that touched `notifications`.
+    outbox: Arc<Notify>,
+}
+
+/// How the writer notices outbox writes: the update hook sets `touched`;
+/// after a successful commit the writer clears it and pokes `outbox`.
+struct OutboxSignal {
+    touched: Arc<AtomicBool>,
+    outbox: Arc<Notify>,
+}
+
+impl OutboxSignal {
+    fn install(conn: &mut Connection) -> anyhow::Result<OutboxSignal> {
+        let touched = Arc::new(AtomicBool::new(false));
+        let flag = touched.clone();
+        conn.update_hook(Some(
+            move |_: rusqlite::hooks::Action, _: &str, table: &str, _: i64| {
+                if table == "notifications" {
+                    flag.store(true, Ordering::Relaxed);
+                }
+            },
+        ))?;
+        Ok(OutboxSignal {
+            touched,
+            outbox: Arc::new(Notify::new()),
+        })
+    }
+
+    /// After a commit: wake the worker if the commit queued or changed a message.
+    fn committed(&self, ok: bool) {
+        if self.touched.swap(false, Ordering::Relaxed) && ok {
+            self.outbox.notify_one();
+        }
+    }
 }
 
 /// Reports a write's outcome once the fate of its batch is known:
@@ -86,11 +128,13 @@ impl Db {
         // Checkpoints copy the WAL into the database file and fsync it; doing
         // that on the writer would stall every queued booking behind it.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let signal = OutboxSignal::install(&mut conn)?;
+        let outbox = signal.outbox.clone();
         let checkpoint_conn = open_connection(&path, false)?;
         let (writer, jobs) = mpsc::channel();
         std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || writer_loop(conn, jobs))
+            .spawn(move || writer_loop(conn, jobs, signal))
             .context("cannot start the database writer thread")?;
         let (checkpointer, stop) = mpsc::channel();
         std::thread::Builder::new()
@@ -104,12 +148,18 @@ impl Db {
                 _checkpointer: checkpointer,
                 readers: Mutex::new(Vec::new()),
                 reader_slots: Semaphore::new(READERS),
+                outbox,
             }),
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// Notified after every commit that queued or changed an outbox row.
+    pub fn outbox_signal(&self) -> Arc<Notify> {
+        self.inner.outbox.clone()
     }
 
     /// Runs `f` on a read-only connection.
@@ -205,7 +255,7 @@ impl Db {
 }
 
 /// The writer thread: batches queued writes into one transaction each.
-fn writer_loop(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
+fn writer_loop(mut conn: Connection, jobs: mpsc::Receiver<Job>, signal: OutboxSignal) {
     let mut next: Option<Job> = None;
     loop {
         let job = match next.take().map(Ok).unwrap_or_else(|| jobs.recv()) {
@@ -213,7 +263,10 @@ fn writer_loop(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
             Err(_) => return, // every Db handle is gone
         };
         match job {
-            Job::Raw(f) => f(&mut conn),
+            Job::Raw(f) => {
+                f(&mut conn);
+                signal.committed(true);
+            }
             Job::Tx(first) => {
                 let mut batch = vec![first];
                 while batch.len() < MAX_BATCH {
@@ -226,13 +279,15 @@ fn writer_loop(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
                         Err(_) => break,
                     }
                 }
-                run_batch(&mut conn, batch);
+                let ok = run_batch(&mut conn, batch);
+                signal.committed(ok);
             }
         }
     }
 }
 
-fn run_batch(conn: &mut Connection, batch: Vec<TxJob>) {
+/// Runs one batch in one transaction; returns whether it committed.
+fn run_batch(conn: &mut Connection, batch: Vec<TxJob>) -> bool {
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
@@ -241,7 +296,7 @@ fn run_batch(conn: &mut Connection, batch: Vec<TxJob>) {
                 let (_, done) = job(Err(&why));
                 done(Err(why.clone()));
             }
-            return;
+            return false;
         }
     };
     let mut dones = Vec::with_capacity(batch.len());
@@ -266,9 +321,11 @@ fn run_batch(conn: &mut Connection, batch: Vec<TxJob>) {
     if let Err(e) = &commit {
         tracing::error!(error = %e, "database commit failed; the batch's writes were not stored");
     }
+    let ok = commit.is_ok();
     for done in dones {
         done(commit.clone());
     }
+    ok
 }
 
 /// How often the checkpoint thread copies the WAL back into the database.

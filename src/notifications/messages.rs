@@ -23,28 +23,19 @@ pub fn booking_received_sms(c: &Config, b: &BookingFacts<'_>) -> Message {
 }
 
 pub fn booking_received_email(c: &Config, b: &BookingFacts<'_>) -> Message {
-    Message {
-        subject: format!("Booking {} received", b.booking_ref),
-        text: format!(
-            "Dear {name},\n\nThank you for booking with {biz}. We have received your request:\n\n\
-             Reference: {r}\nService: {s}\nWhen: {w}\nVehicle: {reg}\n\n\
-             We will confirm it shortly. Check or cancel it at {url}/booking-status with your \
-             reference and phone number.\n\nQuestions? Call {phone}.\n\n{biz}\n{addr}\n",
-            name = b.customer_name,
-            biz = c.business.name,
-            r = b.booking_ref,
-            s = b.service,
-            w = b.when,
-            reg = if b.vehicle_reg.is_empty() {
-                "-"
-            } else {
-                b.vehicle_reg
-            },
-            url = c.base_url(),
-            phone = c.business.phone,
-            addr = c.business.address,
+    customer_email(
+        c,
+        b,
+        "received",
+        &format!(
+            "Thank you for booking with {}. We have received your request:\n\n{}\n\n\
+             We will confirm it shortly. Check or cancel it at {}/booking-status with your \
+             reference and phone number.",
+            c.business.name,
+            details(b),
+            c.base_url()
         ),
-    }
+    )
 }
 
 pub fn booking_cancelled_sms(c: &Config, b: &BookingFacts<'_>) -> Message {
@@ -59,17 +50,166 @@ pub fn booking_cancelled_sms(c: &Config, b: &BookingFacts<'_>) -> Message {
 }
 
 pub fn booking_cancelled_email(c: &Config, b: &BookingFacts<'_>) -> Message {
-    Message {
-        subject: format!("Booking {} cancelled", b.booking_ref),
-        text: format!(
-            "Dear {},\n\nYour booking {} ({}, {}) is cancelled.\n\nTo book again, visit {}/book or call {}.\n\n{}\n",
-            b.customer_name,
+    customer_email(
+        c,
+        b,
+        "cancelled",
+        &format!(
+            "Your booking {} ({}, {}) is cancelled.\n\nTo book again, visit {}/book.",
             b.booking_ref,
             b.service,
             b.when,
-            c.base_url(),
-            c.business.phone,
-            c.business.name
+            c.base_url()
+        ),
+    )
+}
+
+pub fn booking_confirmed_sms(c: &Config, b: &BookingFacts<'_>) -> Message {
+    sms(format!(
+        "{}: booking {} confirmed for {}. Please arrive on time. Call {}",
+        c.business.name, b.booking_ref, b.when, c.business.phone
+    ))
+}
+
+pub fn booking_confirmed_email(c: &Config, b: &BookingFacts<'_>) -> Message {
+    customer_email(
+        c,
+        b,
+        "confirmed",
+        &format!(
+            "Your booking is confirmed. We look forward to seeing you.\n\n{}",
+            details(b)
+        ),
+    )
+}
+
+pub fn booking_rescheduled_sms(c: &Config, b: &BookingFacts<'_>) -> Message {
+    sms(format!(
+        "{}: booking {} moved to {}. Call {} if this time does not suit you.",
+        c.business.name, b.booking_ref, b.when, c.business.phone
+    ))
+}
+
+pub fn booking_rescheduled_email(c: &Config, b: &BookingFacts<'_>) -> Message {
+    customer_email(
+        c,
+        b,
+        "moved to a new time",
+        &format!(
+            "Your booking has moved to a new time: {}.\n\n{}\n\nIf this time does not suit you, please call us.",
+            b.when,
+            details(b)
+        ),
+    )
+}
+
+pub fn booking_checked_in_sms(c: &Config, b: &BookingFacts<'_>) -> Message {
+    sms(format!(
+        "{}: your vehicle {}is checked in (booking {}). We will SMS when it is ready. Call {}",
+        c.business.name,
+        reg_space(b),
+        b.booking_ref,
+        c.business.phone
+    ))
+}
+
+pub fn booking_checked_in_email(c: &Config, b: &BookingFacts<'_>) -> Message {
+    customer_email(
+        c,
+        b,
+        "vehicle checked in",
+        &format!(
+            "Your vehicle is checked in at our workshop. We will let you know when it is ready.\n\n{}",
+            details(b)
+        ),
+    )
+}
+
+pub fn booking_completed_sms(c: &Config, b: &BookingFacts<'_>) -> Message {
+    sms(format!(
+        "{}: your vehicle {}is ready for pickup (booking {}). Call {}",
+        c.business.name,
+        reg_space(b),
+        b.booking_ref,
+        c.business.phone
+    ))
+}
+
+pub fn booking_completed_email(c: &Config, b: &BookingFacts<'_>) -> Message {
+    customer_email(
+        c,
+        b,
+        "ready for pickup",
+        &format!(
+            "The work on your vehicle is done and it is ready for pickup.\n\n{}\n\nWe are at {}.",
+            details(b),
+            c.business.address
+        ),
+    )
+}
+
+pub fn booking_reminder_sms(c: &Config, b: &BookingFacts<'_>) -> Message {
+    sms(format!(
+        "{}: reminder of booking {} on {}. To change it call {}",
+        c.business.name, b.booking_ref, b.when, c.business.phone
+    ))
+}
+
+pub fn booking_reminder_email(c: &Config, b: &BookingFacts<'_>) -> Message {
+    customer_email(
+        c,
+        b,
+        "reminder",
+        &format!(
+            "A reminder of your booking with us.\n\n{}\n\nTo change or cancel it, visit {}/booking-status or call us.",
+            details(b),
+            c.base_url()
+        ),
+    )
+}
+
+/// The "send test message" of the settings page and the API.
+pub fn test_message(c: &Config, channel: &str) -> Message {
+    Message {
+        subject: format!("{}: test message", c.business.name),
+        text: format!(
+            "{}: test message. Sending by {} works. Call {}",
+            c.business.name, channel, c.business.phone
+        ),
+    }
+}
+
+/// "Reference / Service / When / Vehicle" lines of a customer email.
+fn details(b: &BookingFacts<'_>) -> String {
+    format!(
+        "Reference: {}\nService: {}\nWhen: {}\nVehicle: {}",
+        b.booking_ref,
+        b.service,
+        b.when,
+        if b.vehicle_reg.is_empty() {
+            "-"
+        } else {
+            b.vehicle_reg
+        }
+    )
+}
+
+/// "BT 1234 " or nothing, to name the vehicle in an SMS.
+fn reg_space(b: &BookingFacts<'_>) -> String {
+    if b.vehicle_reg.is_empty() {
+        String::new()
+    } else {
+        format!("{} ", b.vehicle_reg)
+    }
+}
+
+/// A customer email: greeting, `body`, the business's phone and name.
+fn customer_email(c: &Config, b: &BookingFacts<'_>, what: &str, body: &str) -> Message {
+    Message {
+        subject: format!("Booking {} {}", b.booking_ref, what),
+        text: format!(
+            "Dear {},\n\n{}\n\nQuestions? Call {}.\n\n{}\n{}\n",
+            b.customer_name, body, c.business.phone, c.business.name, c.business.address
         ),
     }
 }
@@ -142,14 +282,51 @@ mod tests {
             booking_ref: "DAY-20261124-001",
             customer_name: "Yamikani Phiri",
             customer_phone: "+265991234567",
-            vehicle_reg: "BT 1234",
+            // The longest registration a booking accepts.
+            vehicle_reg: "BT 1234 ABCDEFGHIJKL",
             service: "Tyres & wheel alignment",
             when: "Tue 24 Nov 08:30",
         };
-        for m in [booking_received_sms(&c, &b), booking_cancelled_sms(&c, &b)] {
+        let all = [
+            booking_received_sms,
+            booking_confirmed_sms,
+            booking_rescheduled_sms,
+            booking_checked_in_sms,
+            booking_completed_sms,
+            booking_cancelled_sms,
+            booking_reminder_sms,
+        ];
+        for m in all.map(|f| f(&c, &b)) {
             assert!(m.text.len() <= 160, "{} chars: {}", m.text.len(), m.text);
             assert!(m.text.is_ascii());
             assert!(m.text.contains("DAY-20261124-001") && m.text.contains(&c.business.phone));
+        }
+    }
+
+    #[test]
+    fn customer_emails_quote_the_ref_and_phone() {
+        let c = Config::defaults();
+        let b = BookingFacts {
+            booking_ref: "DAY-20261124-002",
+            customer_name: "Chisomo Banda",
+            customer_phone: "+265881234567",
+            vehicle_reg: "",
+            service: "Oil change",
+            when: "Wed 25 Nov 10:30",
+        };
+        let all = [
+            booking_received_email,
+            booking_confirmed_email,
+            booking_rescheduled_email,
+            booking_checked_in_email,
+            booking_completed_email,
+            booking_cancelled_email,
+            booking_reminder_email,
+        ];
+        for m in all.map(|f| f(&c, &b)) {
+            assert!(m.subject.contains("DAY-20261124-002"), "{}", m.subject);
+            assert!(m.text.contains("DAY-20261124-002") && m.text.contains(&c.business.phone));
+            assert!(m.text.starts_with("Dear Chisomo Banda,"));
         }
     }
 }

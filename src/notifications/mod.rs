@@ -1,13 +1,18 @@
 //! The outbox (SPEC §8): every message is a row in `notifications`, written in
 //! the same transaction as the change it reports, so a message is never lost
-//! and a failed gateway never blocks or loses a booking. The sending worker
-//! reads these rows.
+//! and a failed gateway never blocks or loses a booking. `worker` sends the
+//! rows through `providers`; `manage` and `admin` are the staff log, resend
+//! and test message.
 
+pub mod admin;
+pub mod manage;
 pub mod messages;
+pub mod providers;
+pub mod worker;
 
 use jiff::Timestamp;
 use rusqlite::{Connection, params};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{
     config::Config,
@@ -22,6 +27,21 @@ pub enum Channel {
 }
 
 impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Email, Channel::Sms, Channel::WhatsApp];
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The name staff read.
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Email => "Email",
+            Channel::Sms => "SMS",
+            Channel::WhatsApp => "WhatsApp",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Email => "email",
@@ -31,10 +51,12 @@ impl Channel {
     }
 }
 
-/// The content of one message.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// The content of one message (the row's `payload`). Emails get their HTML
+/// version from this text when sent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Message {
     /// Email subject; empty for SMS.
+    #[serde(default)]
     pub subject: String,
     pub text: String,
 }
@@ -46,7 +68,7 @@ pub struct Subject<'a> {
     pub lead_id: Option<&'a str>,
 }
 
-/// Queues one message for sending.
+/// Queues one message for sending; returns the new row's id.
 pub fn enqueue(
     conn: &Connection,
     channel: Channel,
@@ -55,13 +77,14 @@ pub fn enqueue(
     message: &Message,
     about: Subject<'_>,
     now: Timestamp,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<String> {
+    let id = new_id();
     conn.prepare_cached(
         "INSERT INTO notifications (id, channel, recipient, template, payload, status, next_attempt_at, booking_id, lead_id, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?8, ?6)",
     )?
     .execute(params![
-            new_id(),
+            id,
             channel.as_str(),
             recipient,
             template,
@@ -70,7 +93,7 @@ pub fn enqueue(
             about.booking_id,
             about.lead_id,
         ])?;
-    Ok(())
+    Ok(id)
 }
 
 /// Queues a message for every staff address in `[business]`: email to

@@ -1,6 +1,8 @@
-//! Operating the appliance: health checks (backups, restore and retention
-//! join here with their features).
+//! Operating the appliance: health checks, the settings page and the
+//! scheduled jobs (backups, restore and retention join here with their
+//! features).
 
+pub mod jobs;
 pub mod settings;
 
 use axum::{Json, extract::State, http::StatusCode};

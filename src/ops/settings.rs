@@ -2,18 +2,30 @@
 
 use axum::extract::State;
 use maud::{Markup, html};
+use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::access::{Permission, require};
 use crate::auth::session::Staff;
 use crate::error::AppResult;
+use crate::web::extract::Query;
 use crate::web::layout::{self, AdminUser};
 
-pub async fn view_settings_get(State(state): State<AppState>, staff: Staff) -> AppResult<Markup> {
+#[derive(Deserialize, Default)]
+pub struct SettingsParams {
+    msg: Option<String>,
+}
+
+pub async fn view_settings_get(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(params): Query<SettingsParams>,
+) -> AppResult<Markup> {
     require(staff.user.role, Permission::ManageSettings)?;
     // `Secret` serialises as "<redacted>", so this can never show one.
     let effective = toml::to_string_pretty(state.config.as_ref()).map_err(anyhow::Error::from)?;
     let body = html! {
+        (crate::notifications::admin::test_forms(&state.config, &staff.csrf, params.msg.as_deref()))
         section.panel {
             h2 { "Effective configuration" }
             p.muted {

@@ -1,25 +1,27 @@
 //! Vehicle page views, counted per vehicle per business day (SPEC §4).
 //!
 //! A view is a few bytes in memory, not a database write: counts are added
-//! up here and written in one transaction every half minute (and when the
-//! server stops), so a busy listing never queues writes behind bookings.
+//! up here and written in one transaction every half minute by the
+//! `vehicle_views` job (and when the server stops), so a busy listing never
+//! queues writes behind bookings.
 //! A crash loses at most the last half minute of counts, which reports can
 //! live with. Bots, link-preview fetchers and signed-in staff are not counted.
 
-use std::{collections::HashMap, sync::Mutex, time::Duration};
+use std::{collections::HashMap, sync::Mutex};
 
 use axum::http::{HeaderMap, header};
 
 use crate::auth::session::SESSION_COOKIE;
 use crate::db::Db;
 
-/// How often counts are written.
-pub const FLUSH_EVERY: Duration = Duration::from_secs(30);
-
 #[derive(Default)]
 pub struct ViewCounter {
     /// (vehicle id, business day) → views since the last flush.
     pending: Mutex<HashMap<(String, String), u64>>,
+    /// One flush at a time, so a flush that returns has seen every count
+    /// recorded before it started written (the timer job and shutdown may
+    /// both flush).
+    flushing: tokio::sync::Mutex<()>,
 }
 
 impl ViewCounter {
@@ -34,16 +36,19 @@ impl ViewCounter {
         }
     }
 
-    /// Writes the counts so far; on failure they are kept for the next try.
-    pub async fn flush(&self, db: &Db) -> anyhow::Result<()> {
+    /// Writes the counts so far and returns how many vehicle-days they
+    /// were; on failure they are kept for the next try.
+    pub async fn flush(&self, db: &Db) -> anyhow::Result<usize> {
+        let _one_at_a_time = self.flushing.lock().await;
         let batch = match self.pending.lock() {
             Ok(mut pending) => std::mem::take(&mut *pending),
-            Err(_) => return Ok(()),
+            Err(_) => return Ok(0),
         };
         if batch.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let written = batch.clone();
+        let batch_len = batch.len();
         let result = db
             .write(move |tx| -> anyhow::Result<()> {
                 for ((id, day), n) in &written {
@@ -59,7 +64,7 @@ impl ViewCounter {
                 *pending.entry(key).or_default() += n;
             }
         }
-        result
+        result.map(|()| batch_len)
     }
 }
 

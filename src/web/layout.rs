@@ -205,6 +205,11 @@ pub const ADMIN_NAV: &[(&str, &str, Permission)] = &[
     ("/admin/reports", "Reports", Permission::ViewReports),
     ("/admin/users", "Users", Permission::ManageUsers),
     ("/admin/audit", "Audit log", Permission::ViewAudit),
+    (
+        "/admin/notifications",
+        "Notifications",
+        Permission::ManageNotifications,
+    ),
     ("/admin/settings", "Settings", Permission::ManageSettings),
 ];
 

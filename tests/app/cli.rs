@@ -89,6 +89,24 @@ fn config_errors_exit_2_naming_the_key() {
             "booking.capacity_per_slot",
         ),
         ("[server\nlisten = 1\n", "not valid TOML"),
+        // Gateways that could never send are configuration errors too.
+        ("[sms]\nprovider = \"twilio\"\n", "[sms] account"),
+        (
+            "[email]\nprovider = \"smtp\"\nsmtp_host = \"\"\n",
+            "smtp_host",
+        ),
+        (
+            "[email]\nprovider = \"smtp\"\nsmtp_host = \"smtp example\"\n",
+            "smtp_host",
+        ),
+        (
+            "[sms]\nprovider = \"http\"\nhttp_url = \"not a url\"\n",
+            "[sms] http_url",
+        ),
+        (
+            "[whatsapp]\nprovider = \"cloud_api\"\n",
+            "[whatsapp] phone_number_id",
+        ),
     ];
     for (text, key) in cases {
         let file = dir.path().join("bad.toml");

@@ -207,6 +207,11 @@ async fn list_filters_are_served_by_indexes() {
         "SELECT id FROM leads WHERE status = 'new' ORDER BY created_at DESC",
         "SELECT id FROM notifications WHERE status = 'queued' AND next_attempt_at <= 'z'",
         "SELECT id FROM notifications WHERE channel = 'sms' AND status = 'failed'",
+        "SELECT id FROM notifications WHERE channel = 'sms' ORDER BY created_at DESC",
+        // The reminder job's scan (the partial index holds only bookings still due one).
+        "SELECT id FROM bookings WHERE reminder_sent = 0 AND status IN ('confirmed', 'rescheduled')
+         AND preferred_date BETWEEN '2026-11-23' AND '2026-11-24'
+         AND preferred_date || 'T' || preferred_time > '2026-11-23T08:00'",
         "SELECT id FROM audit_logs ORDER BY created_at DESC",
         "SELECT token_hash FROM sessions WHERE expires_at < 'z'",
     ];

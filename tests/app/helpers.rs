@@ -20,7 +20,10 @@ pub struct TestApp {
     pub setup_link: Option<String>,
     pub state: AppState,
     /// Deleted when the test ends.
-    _data_dir: TempDir,
+    data_dir: TempDir,
+    /// The configuration environment and clock it was started with (for `restart`).
+    env: Vec<(String, String)>,
+    clock: Arc<dyn Clock>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -46,14 +49,28 @@ pub async fn spawn_app_with_clock(overrides: &[(&str, &str)], clock: Arc<dyn Clo
             "DAYTONA_STORAGE__DATA_DIR".to_owned(),
             data_dir.path().display().to_string(),
         ),
+        // The scheduled reminder run (every 5 real minutes) would add rows
+        // in the middle of tests that count them; tests call it directly.
+        (
+            "DAYTONA_REMINDERS__SCHEDULE".to_owned(),
+            "0 0 0 1 1 *".to_owned(),
+        ),
     ];
     env.extend(
         overrides
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string())),
     );
-    let config = Config::load(None, env).unwrap();
-    let server = app::start(config, clock).await.unwrap();
+    start_app(data_dir, env, clock).await
+}
+
+async fn start_app(
+    data_dir: TempDir,
+    env: Vec<(String, String)>,
+    clock: Arc<dyn Clock>,
+) -> TestApp {
+    let config = Config::load(None, env.clone()).unwrap();
+    let server = app::start(config, clock.clone()).await.unwrap();
     let addr = server.local_addr().unwrap();
     let state = server.state.clone();
     let setup_link = server.setup_link.clone();
@@ -67,7 +84,9 @@ pub async fn spawn_app_with_clock(overrides: &[(&str, &str)], clock: Arc<dyn Clo
         client: client(),
         setup_link,
         state,
-        _data_dir: data_dir,
+        data_dir,
+        env,
+        clock,
         shutdown: Some(tx),
         server: Some(handle),
     }
@@ -129,12 +148,24 @@ impl TestApp {
 
     /// Stops the server gracefully and waits for it.
     pub async fn stop(mut self) {
+        self.shut_down().await;
+    }
+
+    async fn shut_down(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         if let Some(handle) = self.server.take() {
             handle.await.unwrap().unwrap();
         }
+    }
+
+    /// Stops the server, then starts a new one on the same data dir, config and clock.
+    pub async fn restart(mut self) -> TestApp {
+        self.shut_down().await;
+        let env = std::mem::take(&mut self.env);
+        let data_dir = std::mem::replace(&mut self.data_dir, tempfile::tempdir().unwrap());
+        start_app(data_dir, env, self.clock.clone()).await
     }
 
     /// Completes first-run setup and leaves `self.client` signed in as the admin.

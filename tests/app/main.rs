@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod fakes;
 mod helpers;
 
 mod admin;
@@ -14,6 +15,7 @@ mod config;
 mod database;
 mod errors;
 mod leads;
+mod notifications;
 mod pages;
 mod server;
 mod setup;

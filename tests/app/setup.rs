@@ -29,6 +29,7 @@ async fn a_fresh_install_offers_a_setup_link_that_creates_the_first_admin() {
             "Reports",
             "Users",
             "Audit log",
+            "Notifications",
             "Settings"
         ]
     );
