@@ -94,6 +94,9 @@ pub async fn view_leads_get(
             @if let Some(v) = &q.vehicle_id { input type="hidden" name="vehicle_id" value=(v); }
             button.btn.btn-secondary type="submit" { "Filter" }
         } }
+        @if q.vehicle_id.is_some() {
+            p.notice { "Showing the leads about one vehicle. " a href="/admin/leads" { "Show all leads" } }
+        }
         p { (layout::count_of(total, "lead", "leads")) }
         div.table-wrap {
             table.data {

@@ -434,6 +434,7 @@ fn edit_page(
         (flash(m))
         p {
             a href=(super::pages::vehicle_path(v)) { "View public page" } " · "
+            a href={ "/admin/leads?vehicle_id=" (v.id) } { "Leads about this car" } " · "
             span.badge.{ "badge-" (v.data.status.as_str()) } { (v.data.status.label()) }
         }
         (status_buttons(v, &staff.csrf, &action))
