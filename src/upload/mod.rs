@@ -288,26 +288,48 @@ pub struct MultipartForm {
     pub files: Vec<FilePart>,
 }
 
-/// Reads a multipart body. Files are read with a hard cap: one over 5 MB is
-/// read to the end but not kept, so the client gets a clear answer instead
-/// of a connection reset mid-upload. Empty file parts (an input left empty)
-/// are skipped.
-pub async fn read_multipart(
-    mut multipart: axum::extract::Multipart,
-    file_field: &str,
-) -> Result<MultipartForm, crate::error::AppError> {
-    use crate::error::AppError;
-    let malformed = |e: axum::extract::multipart::MultipartError| {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::PayloadTooLarge
-        } else {
-            AppError::bad_request("The multipart body is malformed.")
+/// One part of a multipart body.
+pub enum Part {
+    Text { name: String, value: String },
+    File { name: String, file: FilePart },
+}
+
+/// Reads a multipart body part by part, so a form of many photos can be
+/// handled one photo at a time instead of held whole in memory. Files are
+/// read with a hard cap: one over 5 MB is read to the end but not kept, so
+/// the client gets a clear answer instead of a connection reset mid-upload.
+/// Empty file parts (an input left empty) are skipped.
+pub struct PartReader {
+    multipart: axum::extract::Multipart,
+    file_field: &'static str,
+}
+
+impl PartReader {
+    pub fn new(multipart: axum::extract::Multipart, file_field: &'static str) -> PartReader {
+        PartReader {
+            multipart,
+            file_field,
         }
-    };
-    let mut form = MultipartForm::default();
-    while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        if name == file_field {
+    }
+
+    pub async fn next(&mut self) -> Result<Option<Part>, crate::error::AppError> {
+        use crate::error::AppError;
+        let malformed = |e: axum::extract::multipart::MultipartError| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                AppError::PayloadTooLarge
+            } else {
+                AppError::bad_request("The multipart body is malformed.")
+            }
+        };
+        while let Some(mut field) = self.multipart.next_field().await.map_err(malformed)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name != self.file_field {
+                let value = field.text().await.map_err(malformed)?;
+                if value.len() > 10_000 {
+                    return Err(AppError::PayloadTooLarge);
+                }
+                return Ok(Some(Part::Text { name, value }));
+            }
             let filename = field.file_name().unwrap_or_default().to_owned();
             let mut bytes = Some(Vec::new());
             let mut len = 0;
@@ -321,14 +343,29 @@ pub async fn read_multipart(
                 }
             }
             if len > 0 {
-                form.files.push(FilePart { filename, bytes });
+                return Ok(Some(Part::File {
+                    name,
+                    file: FilePart { filename, bytes },
+                }));
             }
-        } else {
-            let value = field.text().await.map_err(malformed)?;
-            if value.len() > 10_000 {
-                return Err(AppError::PayloadTooLarge);
+        }
+        Ok(None)
+    }
+}
+
+/// Reads a whole multipart body: its text fields and the files of `file_field`.
+pub async fn read_multipart(
+    multipart: axum::extract::Multipart,
+    file_field: &'static str,
+) -> Result<MultipartForm, crate::error::AppError> {
+    let mut reader = PartReader::new(multipart, file_field);
+    let mut form = MultipartForm::default();
+    while let Some(part) = reader.next().await? {
+        match part {
+            Part::Text { name, value } => {
+                form.fields.insert(name, value);
             }
-            form.fields.insert(name, value);
+            Part::File { file, .. } => form.files.push(file),
         }
     }
     Ok(form)

@@ -20,6 +20,7 @@ use crate::audit::Who;
 use crate::auth::access::{Permission, require};
 use crate::auth::session::{Staff, verify_form};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::upload::{Part, PartReader};
 use crate::web::back_to;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Path, Query};
@@ -564,8 +565,11 @@ pub async fn view_delete_post(
     Ok(Redirect::to("/admin/vehicles?msg=deleted").into_response())
 }
 
-/// `POST /admin/vehicles/{id}/photos`: several files at once. Each is
-/// checked on its own; good ones are kept, refused ones listed by name.
+/// `POST /admin/vehicles/{id}/photos`: several files at once, handled one
+/// at a time as they arrive (memory holds one photo, not the whole form).
+/// The form's CSRF field comes before its file input, so it is checked
+/// before any photo is touched. Good photos are kept, refused ones listed
+/// by name.
 pub async fn view_photos_post(
     State(state): State<AppState>,
     staff: Staff,
@@ -574,29 +578,39 @@ pub async fn view_photos_post(
     Path(id): Path<String>,
     multipart: Multipart,
 ) -> AppResult<Response> {
-    let form = crate::upload::read_multipart(multipart, "image").await?;
-    let csrf = form.fields.get("csrf").map(String::as_str).unwrap_or("");
-    verify_form(&headers, &staff.csrf, csrf)?;
     let who = Who::new(&staff.user, ip);
-    if form.files.is_empty() {
+    let mut parts = PartReader::new(multipart, "image");
+    let (mut checked, mut added, mut refused) = (false, 0, Vec::new());
+    while let Some(part) = parts.next().await? {
+        match part {
+            Part::Text { name, value } if name == "csrf" => {
+                verify_form(&headers, &staff.csrf, &value)?;
+                checked = true;
+            }
+            Part::Text { .. } => {}
+            Part::File { file, .. } => {
+                if !checked {
+                    verify_form(&headers, &staff.csrf, "")?;
+                }
+                let result = match file.bytes {
+                    None => Err(AppError::PayloadTooLarge),
+                    Some(bytes) => manage::add_image(&state, &who, &id, bytes, "").await,
+                };
+                match result {
+                    Ok(_) => added += 1,
+                    Err(e @ (AppError::NotFound | AppError::Internal(_))) => return Err(e),
+                    Err(e) => refused.push(format!("{}: {}", file.filename, refusal(&e))),
+                }
+            }
+        }
+    }
+    if !checked {
+        verify_form(&headers, &staff.csrf, "")?;
+    }
+    if added == 0 && refused.is_empty() {
         return Ok(
             Redirect::to(&format!("/admin/vehicles/{id}?msg=no_photo#photos")).into_response(),
         );
-    }
-    let mut refused = Vec::new();
-    for file in form.files {
-        let result = match file.bytes {
-            None => Err(AppError::PayloadTooLarge),
-            Some(bytes) => manage::add_image(&state, &who, &id, bytes, "")
-                .await
-                .map(|_| ()),
-        };
-        match result {
-            Ok(()) => {}
-            Err(AppError::NotFound) => return Err(AppError::NotFound),
-            Err(AppError::Internal(e)) => return Err(AppError::Internal(e)),
-            Err(e) => refused.push(format!("{}: {}", file.filename, refusal(&e))),
-        }
     }
     let mut target = format!("/admin/vehicles/{id}?msg=photos");
     if !refused.is_empty() {

@@ -914,6 +914,22 @@ async fn staff_publish_a_car_with_photos_from_the_pages_alone() {
         .await
         .unwrap();
     assert_eq!(res.status(), 403);
+    // Photos are handled as they arrive, so the token must come before them.
+    let late_token = Form::new()
+        .part("image", Part::bytes(jpeg(10, 10)).file_name("x.jpg"))
+        .text("csrf", csrf.clone());
+    let res = c
+        .post(app.url(&format!("/admin/vehicles/{id}/photos")))
+        .multipart(late_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    assert_eq!(
+        files_under(&uploads_dir(&app)).len(),
+        20,
+        "ten photos, two files each"
+    );
 
     // Alt text and order from the photo forms.
     let photo_forms = attrs(&page, ".photo-item form", "action");
