@@ -95,10 +95,7 @@ impl ListQuery {
                 "Use date, -date, created, -created, status or name.",
             );
         }
-        let per_page = self.per_page.unwrap_or(50);
-        if !(1..=200).contains(&per_page) {
-            errors.add("per_page", "Between 1 and 200.");
-        }
+        let (page, per_page) = crate::web::paging(self.page, self.per_page, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -108,7 +105,7 @@ impl ListQuery {
             to,
             q: text(&self.q).map(|q| q.chars().take(100).collect()),
             sort: sort.unwrap_or(SORTS[0].1),
-            page: self.page.unwrap_or(1).max(1),
+            page,
             per_page,
         })
     }

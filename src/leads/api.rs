@@ -177,17 +177,14 @@ impl LeadQuery {
         };
         let from = day_start("date_from", &self.date_from, false);
         let until = day_start("date_to", &self.date_to, true);
-        let per_page = self.per_page.unwrap_or(50);
-        if !(1..=200).contains(&per_page) {
-            errors.add("per_page", "Between 1 and 200.");
-        }
+        let (page, per_page) = crate::web::paging(self.page, self.per_page, &mut errors);
         let filter = Filter {
             status,
             kind,
             vehicle_id: given(&self.vehicle_id),
             from,
             until,
-            page: self.page.unwrap_or(1).max(1),
+            page,
             per_page,
         };
         if errors.is_empty() {

@@ -64,17 +64,14 @@ impl ListQuery {
             }
             found
         });
-        let per_page = self.per_page.unwrap_or(50);
-        if !(1..=200).contains(&per_page) {
-            errors.add("per_page", "Between 1 and 200.");
-        }
+        let (page, per_page) = crate::web::paging(self.page, self.per_page, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
         Ok(Filter {
             status,
             channel,
-            page: self.page.unwrap_or(1).max(1),
+            page,
             per_page,
         })
     }
