@@ -158,7 +158,7 @@ pub mod pages {
     use crate::auth::session::{ApiStaff, Staff};
     use crate::error::{AppError, AppResult, ErrorBody};
     use crate::web::extract::Query;
-    use crate::web::layout::{self, AdminUser};
+    use crate::web::layout;
 
     #[derive(Deserialize, utoipa::IntoParams)]
     pub struct PageQuery {
@@ -272,11 +272,7 @@ pub mod pages {
                 }
             }
         };
-        let user = AdminUser {
-            name: &staff.user.name,
-            role: staff.user.role,
-            csrf: &staff.csrf,
-        };
+        let user = staff.view();
         Ok(layout::admin(
             &state.config,
             &user,

@@ -19,14 +19,10 @@ use crate::db::{new_id, ts};
 use crate::error::{AppError, AppResult};
 use crate::web::client::ClientIp;
 use crate::web::extract::Form;
-use crate::web::layout::{self, AdminUser, field, input};
+use crate::web::layout::{self, field, input};
 
 fn page(state: &AppState, staff: &Staff, body: Markup) -> Markup {
-    let user = AdminUser {
-        name: &staff.user.name,
-        role: staff.user.role,
-        csrf: &staff.csrf,
-    };
+    let user = staff.view();
     layout::admin(
         &state.config,
         &user,

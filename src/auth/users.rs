@@ -23,7 +23,7 @@ use crate::db::ts;
 use crate::error::{AppError, AppResult, ErrorBody, FieldErrors};
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Json, Path, Query};
-use crate::web::layout::{self, AdminUser, field, input};
+use crate::web::layout::{self, field, input};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StaffUser {
@@ -380,11 +380,7 @@ async fn users_page(
             }
         }
     };
-    let user = AdminUser {
-        name: &staff.user.name,
-        role: staff.user.role,
-        csrf: &staff.csrf,
-    };
+    let user = staff.view();
     Ok(layout::admin(
         &state.config,
         &user,

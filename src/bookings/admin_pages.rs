@@ -21,15 +21,7 @@ use crate::error::{AppError, AppResult};
 use crate::web::back_to;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Path, Query};
-use crate::web::layout::{self, AdminUser, tel_href, whatsapp_href};
-
-fn user<'a>(staff: &'a Staff) -> AdminUser<'a> {
-    AdminUser {
-        name: &staff.user.name,
-        role: staff.user.role,
-        csrf: &staff.csrf,
-    }
-}
+use crate::web::layout::{self, tel_href, whatsapp_href};
 
 /// The button label of a move to `to`.
 fn action_label(to: BookingStatus) -> &'static str {
@@ -187,7 +179,7 @@ pub async fn view_bookings_get(
     };
     Ok(layout::admin(
         &state.config,
-        &user(&staff),
+        &staff.view(),
         "Bookings",
         "/admin/bookings",
         body,
@@ -356,7 +348,7 @@ pub async fn view_booking_get(
     };
     Ok(layout::admin(
         c,
-        &user(&staff),
+        &staff.view(),
         &format!("Booking {}", b.booking_ref),
         "/admin/bookings",
         body,
@@ -551,7 +543,7 @@ pub async fn view_today_get(
     };
     Ok(layout::admin(
         c,
-        &user(&staff),
+        &staff.view(),
         "Today's jobs",
         "/admin/today",
         body,

@@ -22,7 +22,7 @@ use crate::error::{AppError, AppResult};
 use crate::vehicles::api::media_url;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Path, Query};
-use crate::web::layout::{self, field, input, tel_href, whatsapp_href};
+use crate::web::layout::{self, field, input, select, tel_href, whatsapp_href};
 
 /// A stored UTC time in the business time zone, e.g. "Tue 24 Nov 14:05".
 pub fn local_time(config: &Config, at: &str) -> String {
@@ -56,17 +56,6 @@ fn vehicle_cell(l: &Lead) -> Markup {
     }
 }
 
-fn select(name: &str, current: Option<&str>, any: &str, options: &[(&str, &str)]) -> Markup {
-    html! {
-        select id=(name) name=(name) {
-            option value="" { (any) }
-            @for (value, label) in options {
-                option value=(value) selected[current == Some(*value)] { (label) }
-            }
-        }
-    }
-}
-
 /// `GET /admin/leads`
 pub async fn view_leads_get(
     State(state): State<AppState>,
@@ -77,18 +66,16 @@ pub async fn view_leads_get(
     let filter = q.parse(&state.config).map_err(AppError::Validation)?;
     let (rows, total) = load(&state, filter).await?;
     let c = &state.config;
-    let statuses: Vec<(&str, &str)> = LeadStatus::ALL
-        .iter()
-        .map(|s| (s.as_str(), s.label()))
+    let statuses: Vec<(&str, &str)> = std::iter::once(("", "Any status"))
+        .chain(LeadStatus::ALL.iter().map(|s| (s.as_str(), s.label())))
         .collect();
-    let kinds: Vec<(&str, &str)> = LeadType::ALL
-        .iter()
-        .map(|t| (t.as_str(), t.label()))
+    let kinds: Vec<(&str, &str)> = std::iter::once(("", "Any type"))
+        .chain(LeadType::ALL.iter().map(|t| (t.as_str(), t.label())))
         .collect();
     let body = html! {
         div.toolbar { form method="get" action="/admin/leads" {
-            (field("Status", "status", None, "", select("status", q.status.as_deref(), "Any status", &statuses)))
-            (field("Type", "type", None, "", select("type", q.kind.as_deref(), "Any type", &kinds)))
+            (field("Status", "status", None, "", select("status", q.status.as_deref().unwrap_or(""), &statuses)))
+            (field("Type", "type", None, "", select("type", q.kind.as_deref().unwrap_or(""), &kinds)))
             (field("From", "date_from", None, "", input("date", "date_from", q.date_from.as_deref().unwrap_or(""), false, "off")))
             (field("To", "date_to", None, "", input("date", "date_to", q.date_to.as_deref().unwrap_or(""), false, "off")))
             @if let Some(v) = &q.vehicle_id { input type="hidden" name="vehicle_id" value=(v); }

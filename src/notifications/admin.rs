@@ -24,7 +24,7 @@ use crate::config::Config;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Json, Path, Query};
-use crate::web::layout::{self, AdminUser};
+use crate::web::layout;
 
 /// The pages; the `/v1` routes are registered in `crate::api`.
 pub fn router() -> Router<AppState> {
@@ -128,14 +128,6 @@ pub async fn api_resend(
     require(staff.user.role, Permission::ManageNotifications)?;
     let row = manage::resend(&state, Actor::new(&staff.user, &ip), &id).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(row)))
-}
-
-fn admin_user(staff: &Staff) -> AdminUser<'_> {
-    AdminUser {
-        name: &staff.user.name,
-        role: staff.user.role,
-        csrf: &staff.csrf,
-    }
 }
 
 #[derive(Deserialize, Default)]
@@ -244,7 +236,7 @@ pub async fn view_notifications_get(
     };
     Ok(layout::admin(
         c,
-        &admin_user(&staff),
+        &staff.view(),
         "Notifications",
         "/admin/notifications",
         body,
@@ -298,7 +290,7 @@ pub async fn view_notification_get(
     };
     Ok(layout::admin(
         c,
-        &admin_user(&staff),
+        &staff.view(),
         "Message",
         "/admin/notifications",
         body,

@@ -9,7 +9,7 @@ use crate::auth::access::{Permission, require};
 use crate::auth::session::Staff;
 use crate::error::AppResult;
 use crate::web::extract::Query;
-use crate::web::layout::{self, AdminUser};
+use crate::web::layout;
 
 #[derive(Deserialize, Default)]
 pub struct SettingsParams {
@@ -35,11 +35,7 @@ pub async fn view_settings_get(
             pre.config { code { (effective) } }
         }
     };
-    let user = AdminUser {
-        name: &staff.user.name,
-        role: staff.user.role,
-        csrf: &staff.csrf,
-    };
+    let user = staff.view();
     Ok(layout::admin(
         &state.config,
         &user,

@@ -102,10 +102,10 @@ pub fn process_image(bytes: &[u8]) -> Result<ProcessedImage, UploadError> {
         .map_err(decode_error)?
         .into_rgb8();
     // Shrink first, then rotate: turning 1600 px costs a fraction of 4000 px.
-    let mut large = DynamicImage::ImageRgb8(shrink(full, LARGE_PX)?);
+    let mut large = DynamicImage::ImageRgb8(shrunk(&full, LARGE_PX)?.unwrap_or(full));
     large.apply_orientation(orientation);
     let large = large.into_rgb8();
-    let thumb = shrink(large.clone(), THUMB_PX)?;
+    let thumb = shrunk(&large, THUMB_PX)?.unwrap_or_else(|| large.clone());
     Ok(ProcessedImage {
         width: large.width(),
         height: large.height(),
@@ -121,24 +121,35 @@ fn decode_error(e: image::ImageError) -> UploadError {
     }
 }
 
-/// Fits the image into `max_side` × `max_side`, keeping its proportions.
-/// fast_image_resize (SIMD convolution) does this several times faster than
-/// `image`'s own resize, which dominated the time for a phone photo.
-fn shrink(img: RgbImage, max_side: u32) -> Result<RgbImage, UploadError> {
-    let (w, h) = img.dimensions();
-    if w <= max_side && h <= max_side {
-        return Ok(img);
+/// The size of a `width` × `height` image fitted into `max_side` ×
+/// `max_side`, keeping its proportions (never enlarged).
+pub fn fit(width: u32, height: u32, max_side: u32) -> (u32, u32) {
+    let longest = width.max(height);
+    if longest <= max_side {
+        return (width, height);
     }
-    let scale = f64::from(max_side) / f64::from(w.max(h));
-    let fit = |side: u32| ((f64::from(side) * scale).round() as u32).clamp(1, max_side);
-    let mut out = RgbImage::new(fit(w), fit(h));
+    let scale = f64::from(max_side) / f64::from(longest);
+    let side = |n: u32| ((f64::from(n) * scale).round() as u32).clamp(1, max_side);
+    (side(width), side(height))
+}
+
+/// The image fitted into `max_side` × `max_side`, or `None` when it fits
+/// already. fast_image_resize (SIMD convolution) does this several times
+/// faster than `image`'s own resize, which dominated the time for a phone
+/// photo.
+fn shrunk(img: &RgbImage, max_side: u32) -> Result<Option<RgbImage>, UploadError> {
+    let (w, h) = fit(img.width(), img.height(), max_side);
+    if (w, h) == img.dimensions() {
+        return Ok(None);
+    }
+    let mut out = RgbImage::new(w, h);
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(
         fast_image_resize::FilterType::Bilinear,
     ));
     Resizer::new()
-        .resize(&img, &mut out, &options)
+        .resize(img, &mut out, &options)
         .map_err(|e| UploadError::Internal(anyhow::anyhow!("resize failed: {e}")))?;
-    Ok(out)
+    Ok(Some(out))
 }
 
 fn encode_jpeg(img: &RgbImage) -> Result<Vec<u8>, UploadError> {

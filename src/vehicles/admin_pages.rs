@@ -24,7 +24,7 @@ use crate::upload::{Part, PartReader};
 use crate::web::back_to;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Path, Query};
-use crate::web::layout::{self, field, input};
+use crate::web::layout::{self, field, input, select};
 
 #[derive(Deserialize, Default)]
 pub struct MsgParam {
@@ -95,20 +95,15 @@ pub async fn view_vehicles_get(
         .filter(|_| filter.statuses.len() == 1)
         .map(|s| s.as_str())
         .unwrap_or("any");
+    let mut status_options = vec![("any", "All")];
+    status_options.extend(VehicleStatus::options());
     let body = html! {
         (flash(&m))
         div.toolbar {
             a.btn.btn-primary href="/admin/vehicles/new" { "Add vehicle" }
             form method="get" action="/admin/vehicles" {
                 (field("Search", "q", None, "", input("search", "q", filter.q.as_deref().unwrap_or(""), false, "off")))
-                (field("Status", "status", None, "", html! {
-                    select id="status" name="status" {
-                        option value="any" selected[status == "any"] { "All" }
-                        @for s in VehicleStatus::ALL {
-                            option value=(s.as_str()) selected[status == s.as_str()] { (s.label()) }
-                        }
-                    }
-                }))
+                (field("Status", "status", None, "", select("status", status, &status_options)))
                 button.btn.btn-secondary type="submit" { "Filter" }
             }
         }
@@ -299,20 +294,8 @@ fn vehicle_form(action: &str, f: &VehicleForm, errors: &FieldErrors, csrf: &str)
                 (text("Model", "model", &f.model, "e.g. Hilux"))
                 (numeric("Year", "year", &f.year, ""))
                 (text("Trim / engine", "trim", &f.trim, "e.g. 2.8 GD-6 Raider"))
-                (field("Condition", "condition", errors.get("condition"), "", html! {
-                    select id="condition" name="condition" {
-                        @for c in Condition::ALL {
-                            option value=(c.as_str()) selected[f.condition == c.as_str()] { (c.label()) }
-                        }
-                    }
-                }))
-                (field("Status", "status", errors.get("status"), "", html! {
-                    select id="status" name="status" {
-                        @for s in VehicleStatus::ALL {
-                            option value=(s.as_str()) selected[f.status == s.as_str()] { (s.label()) }
-                        }
-                    }
-                }))
+                (field("Condition", "condition", errors.get("condition"), "", select("condition", &f.condition, &Condition::options())))
+                (field("Status", "status", errors.get("status"), "", select("status", &f.status, &VehicleStatus::options())))
                 (numeric("Price (MWK)", "price", &f.price, "Leave empty for \"Price on request\"."))
                 (numeric("Mileage (km)", "mileage", &f.mileage, ""))
                 (text("Registration", "reg_number", &f.reg_number, ""))

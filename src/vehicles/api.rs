@@ -159,6 +159,8 @@ pub async fn load(state: &AppState, filter: Filter) -> AppResult<(Vec<Listed>, i
         .await
 }
 
+const JSON: &str = "application/json";
+
 fn json_bytes<T: Serialize>(value: &T) -> AppResult<Vec<u8>> {
     serde_json::to_vec(value).map_err(|e| AppError::Internal(e.into()))
 }
@@ -181,23 +183,20 @@ pub async fn list(
 ) -> AppResult<Response> {
     let filter = q.parse().map_err(AppError::Validation)?;
     let key = format!("api:list?{}", query_string(&filter, filter.page));
-    if let Some(hit) = state.pages.get(&key) {
-        return Ok(hit.respond(&headers));
-    }
-    let started = state.pages.generation();
-    let (page, per_page) = (filter.page, filter.per_page);
-    let (rows, total) = load(&state, filter).await?;
-    let body = json_bytes(&VehicleList {
-        items: rows
-            .iter()
-            .map(|l| VehicleSummary::new(&state.config, l))
-            .collect(),
-        page,
-        per_page,
-        total,
-    })?;
-    let entry = state.pages.insert(key, started, "application/json", body);
-    Ok(entry.respond(&headers))
+    let render = async {
+        let (page, per_page) = (filter.page, filter.per_page);
+        let (rows, total) = load(&state, filter).await?;
+        json_bytes(&VehicleList {
+            items: rows
+                .iter()
+                .map(|l| VehicleSummary::new(&state.config, l))
+                .collect(),
+            page,
+            per_page,
+            total,
+        })
+    };
+    state.pages.serve(key, &headers, JSON, render).await
 }
 
 /// One listing with its photos and features.
@@ -213,15 +212,12 @@ pub async fn detail(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
+    let render = async {
+        let (v, images) = manage::find(&state, &id).await?;
+        json_bytes(&VehicleDetail::new(&state.config, &v, &images))
+    };
     let key = format!("api:vehicle:{id}");
-    if let Some(hit) = state.pages.get(&key) {
-        return Ok(hit.respond(&headers));
-    }
-    let started = state.pages.generation();
-    let (v, images) = manage::find(&state, &id).await?;
-    let body = json_bytes(&VehicleDetail::new(&state.config, &v, &images))?;
-    let entry = state.pages.insert(key, started, "application/json", body);
-    Ok(entry.respond(&headers))
+    state.pages.serve(key, &headers, JSON, render).await
 }
 
 /// Every listing, whatever its status unless `status` is given.

@@ -54,6 +54,15 @@ pub fn parse_number(s: &str) -> Option<i64> {
 impl BrowseQuery {
     /// The filter, or every bad parameter by name.
     pub fn parse(&self) -> Result<Filter, FieldErrors> {
+        match self.parse_lenient() {
+            (filter, errors) if errors.is_empty() => Ok(filter),
+            (_, errors) => Err(errors),
+        }
+    }
+
+    /// The filter with every bad parameter left at its default, and the
+    /// errors of those parameters (for a page that shows them).
+    pub fn parse_lenient(&self) -> (Filter, FieldErrors) {
         let mut errors = FieldErrors::new();
         let mut number = |field: &str, v: &Option<String>, min: i64| {
             given(v).and_then(|s| match parse_number(s) {
@@ -69,9 +78,10 @@ impl BrowseQuery {
         let price_min = number("price_min", &self.price_min, 0);
         let price_max = number("price_max", &self.price_max, 0);
         let page = number("page", &self.page, 1).unwrap_or(1);
-        let per_page = number("per_page", &self.per_page, 1).unwrap_or(PER_PAGE.into());
+        let mut per_page = number("per_page", &self.per_page, 1).unwrap_or(PER_PAGE.into());
         if per_page > MAX_PER_PAGE.into() {
             errors.add("per_page", format!("At most {MAX_PER_PAGE}."));
+            per_page = PER_PAGE.into();
         }
         let condition = given(&self.condition).and_then(|s| {
             Condition::parse(s).or_else(|| {
@@ -79,14 +89,15 @@ impl BrowseQuery {
                 None
             })
         });
+        let for_sale = || vec![VehicleStatus::Available, VehicleStatus::Reserved];
         let statuses = match given(&self.status) {
-            None => vec![VehicleStatus::Available, VehicleStatus::Reserved],
+            None => for_sale(),
             Some("any") => Vec::new(),
             Some(s) => match VehicleStatus::parse(s) {
                 Some(st) => vec![st],
                 None => {
                     errors.add("status", "Choose available, reserved, sold or any.");
-                    Vec::new()
+                    for_sale()
                 }
             },
         };
@@ -115,11 +126,7 @@ impl BrowseQuery {
             page: u32::try_from(page).unwrap_or(u32::MAX),
             per_page: u32::try_from(per_page).unwrap_or(PER_PAGE),
         };
-        if errors.is_empty() {
-            Ok(filter)
-        } else {
-            Err(errors)
-        }
+        (filter, errors)
     }
 }
 

@@ -37,6 +37,11 @@ impl Condition {
     pub fn parse(s: &str) -> Option<Condition> {
         Condition::ALL.into_iter().find(|c| c.as_str() == s)
     }
+
+    /// (value, label) for a `<select>`.
+    pub fn options() -> Vec<(&'static str, &'static str)> {
+        Condition::ALL.map(|c| (c.as_str(), c.label())).to_vec()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -72,6 +77,11 @@ impl VehicleStatus {
 
     pub fn parse(s: &str) -> Option<VehicleStatus> {
         VehicleStatus::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// (value, label) for a `<select>`.
+    pub fn options() -> Vec<(&'static str, &'static str)> {
+        VehicleStatus::ALL.map(|s| (s.as_str(), s.label())).to_vec()
     }
 }
 

@@ -22,7 +22,7 @@ use crate::leads::forms::{self, Inquiry, Placement, inquiry_form};
 use crate::leads::model::{InquiryInput, LeadType};
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Path, Query};
-use crate::web::layout::{self, Page, field, input, tel_href, whatsapp_href};
+use crate::web::layout::{self, Page, field, input, select, tel_href, whatsapp_href};
 
 use super::api::media_url;
 
@@ -59,19 +59,9 @@ fn km(mileage: Option<i64>) -> Option<String> {
     mileage.map(|m| format!("{} km", thousands(m)))
 }
 
-/// The thumbnail box size: the image's own proportions at 400 px, so the
-/// layout does not jump while photos load.
+/// The thumbnail's own size, so the layout does not jump while photos load.
 fn thumb_size(img: &Image) -> (u32, u32) {
-    let (w, h) = (img.width.max(1), img.height.max(1));
-    let scale = f64::from(crate::upload::THUMB_PX) / f64::from(w.max(h));
-    if scale >= 1.0 {
-        (w, h)
-    } else {
-        (
-            (f64::from(w) * scale).round() as u32,
-            (f64::from(h) * scale).round() as u32,
-        )
-    }
+    crate::upload::fit(img.width, img.height, crate::upload::THUMB_PX)
 }
 
 /// Cards above the fold load at once; the rest when scrolled to.
@@ -113,26 +103,12 @@ fn card(config: &Config, l: &Listed, index: usize) -> Markup {
     }
 }
 
-fn select(name: &str, current: &str, options: &[(String, String)]) -> Markup {
-    html! {
-        select id=(name) name=(name) {
-            @for (value, label) in options {
-                option value=(value) selected[value == current] { (label) }
-            }
-        }
-    }
-}
-
 fn filters_form(f: &Filter, makes: &[(String, i64)], errors: &FieldErrors) -> Markup {
     let opt = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
     let mut make_options = vec![(String::new(), "Any make".to_owned())];
     make_options.extend(makes.iter().map(|(m, n)| (m.clone(), format!("{m} ({n})"))));
-    let mut condition_options = vec![(String::new(), "Any condition".to_owned())];
-    condition_options.extend(
-        Condition::ALL
-            .iter()
-            .map(|c| (c.as_str().to_owned(), c.label().to_owned())),
-    );
+    let mut condition_options = vec![("", "Any condition")];
+    condition_options.extend(Condition::options());
     let status = match f.statuses.as_slice() {
         [one] => one.as_str(),
         [] => "any",
@@ -143,12 +119,8 @@ fn filters_form(f: &Filter, makes: &[(String, i64)], errors: &FieldErrors) -> Ma
         ("available", "Available only"),
         ("sold", "Sold"),
         ("any", "All, including sold"),
-    ]
-    .map(|(a, b)| (a.to_owned(), b.to_owned()));
-    let sort_options: Vec<_> = Sort::ALL
-        .iter()
-        .map(|s| (s.as_str().to_owned(), s.label().to_owned()))
-        .collect();
+    ];
+    let sort_options: Vec<_> = Sort::ALL.iter().map(|s| (s.as_str(), s.label())).collect();
     let more_open = f.model.is_some()
         || f.year_min.is_some()
         || f.year_max.is_some()
@@ -223,39 +195,26 @@ pub fn pager(path: &str, f: &Filter, total: i64) -> Markup {
 }
 
 /// `GET /vehicles`: served from the page cache while the stock is unchanged.
+/// Bad filter values are shown next to their field and left out; such a
+/// page is not cached.
 pub async fn view_vehicles_get(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<BrowseQuery>,
 ) -> AppResult<Response> {
-    // Bad filter values are shown next to their field and left out.
-    let (filter, errors) = match q.parse() {
-        Ok(f) => (f, FieldErrors::new()),
-        Err(errors) => {
-            let mut lenient = q.clone();
-            for name in errors.fields() {
-                match name {
-                    "year_min" => lenient.year_min = None,
-                    "year_max" => lenient.year_max = None,
-                    "price_min" => lenient.price_min = None,
-                    "price_max" => lenient.price_max = None,
-                    "condition" => lenient.condition = None,
-                    "status" => lenient.status = None,
-                    "sort" => lenient.sort = None,
-                    "page" => lenient.page = None,
-                    _ => lenient.per_page = None,
-                }
-            }
-            (lenient.parse().unwrap_or_default(), errors)
-        }
-    };
-    let key = format!("html:list?{}", query_string(&filter, filter.page));
-    if errors.is_empty()
-        && let Some(hit) = state.pages.get(&key)
-    {
-        return Ok(hit.respond(&headers));
+    let (filter, errors) = q.parse_lenient();
+    if !errors.is_empty() {
+        let body = list_page(&state, &filter, &errors).await?;
+        return Ok(axum::response::Html(body).into_response());
     }
-    let started = state.pages.generation();
+    let key = format!("html:list?{}", query_string(&filter, filter.page));
+    let render = async { Ok(list_page(&state, &filter, &errors).await?.into_bytes()) };
+    state.pages.serve(key, &headers, HTML, render).await
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+
+async fn list_page(state: &AppState, filter: &Filter, errors: &FieldErrors) -> AppResult<String> {
     let list_filter = filter.clone();
     let ((rows, total), makes) = state
         .db
@@ -263,7 +222,7 @@ pub async fn view_vehicles_get(
         .await?;
     let c = &state.config;
     let heading = layout::count_of(total, "vehicle", "vehicles");
-    let body = layout::public(
+    let page = layout::public(
         c,
         Page {
             title: "Vehicles for sale",
@@ -273,7 +232,7 @@ pub async fn view_vehicles_get(
             ),
             body: html! {
                 h1 { "Vehicles for sale" }
-                (filters_form(&filter, &makes, &errors))
+                (filters_form(filter, &makes, errors))
                 p.result-count aria-live="polite" { (heading) }
                 @if rows.is_empty() {
                     div.empty {
@@ -286,18 +245,11 @@ pub async fn view_vehicles_get(
                         @for (i, l) in rows.iter().enumerate() { (card(c, l, i)) }
                     }
                 }
-                (pager("/vehicles", &filter, total))
+                (pager("/vehicles", filter, total))
             },
         },
-    )
-    .into_string();
-    if !errors.is_empty() {
-        return Ok(axum::response::Html(body).into_response());
-    }
-    let entry = state
-        .pages
-        .insert(key, started, "text/html; charset=utf-8", body.into_bytes());
-    Ok(entry.respond(&headers))
+    );
+    Ok(page.into_string())
 }
 
 /// What the thank-you banner says, keyed by `?sent=<type>`.
@@ -306,8 +258,8 @@ pub struct SentParam {
     sent: Option<String>,
 }
 
-/// `GET /vehicles/{id}` (with or without the slug). Counts the view, then
-/// serves the page from the cache when it can.
+/// `GET /vehicles/{id}` (with or without the slug): served from the page
+/// cache when it can; every page served counts as a view.
 pub async fn view_vehicle_get(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -317,28 +269,15 @@ pub async fn view_vehicle_get(
     let id = id_of(&key).to_owned();
     let sent = sent.sent.as_deref().and_then(LeadType::parse);
     let cache_key = format!("html:vehicle:{id}:{}", sent.map_or("", LeadType::as_str));
-    let hit = state.pages.get(&cache_key);
-    let started = state.pages.generation();
-    let found = match &hit {
-        Some(_) => None,
-        None => Some(super::manage::find(&state, &id).await?),
+    let render = async {
+        let (v, images) = super::manage::find(&state, &id).await?;
+        let page = detail_page(&state.config, &v, &images, &Inquiry::Sent(sent));
+        Ok(page.into_string().into_bytes())
     };
+    let res = state.pages.serve(cache_key, &headers, HTML, render).await?;
     let today = crate::bookings::slots::Schedule::new(&state.config).today(state.clock.now());
     state.views.record(&headers, &id, today.to_string());
-    if let Some(hit) = hit {
-        return Ok(hit.respond(&headers));
-    }
-    let Some((v, images)) = found else {
-        return Err(AppError::NotFound);
-    };
-    let body = detail_page(&state.config, &v, &images, &Inquiry::Sent(sent)).into_string();
-    let entry = state.pages.insert(
-        cache_key,
-        started,
-        "text/html; charset=utf-8",
-        body.into_bytes(),
-    );
-    Ok(entry.respond(&headers))
+    Ok(res)
 }
 
 fn absolute(config: &Config, path: &str) -> String {

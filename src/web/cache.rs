@@ -23,6 +23,8 @@ use axum::{
 };
 use sha2::{Digest, Sha256};
 
+use crate::error::AppResult;
+
 /// Entries kept before the cache starts over; bounds memory when crawlers
 /// walk every combination of filters.
 const MAX_ENTRIES: usize = 512;
@@ -47,14 +49,35 @@ pub struct PageCache {
 
 /// The generation a render started in: stale renders are never stored.
 #[derive(Clone, Copy)]
-pub struct Generation(u64);
+struct Generation(u64);
 
 impl PageCache {
-    pub fn generation(&self) -> Generation {
+    /// The response for `key`: from the cache, or rendered by `render`,
+    /// stored and sent. 304 when the client already has this version.
+    pub async fn serve(
+        &self,
+        key: String,
+        request: &HeaderMap,
+        content_type: &'static str,
+        render: impl Future<Output = AppResult<Vec<u8>>>,
+    ) -> AppResult<Response> {
+        if let Some(hit) = self.get(&key) {
+            return Ok(hit.respond(request));
+        }
+        // Taken before rendering starts (`render` is lazy), so a change
+        // during the render keeps the result out of the cache.
+        let started = self.generation();
+        let body = render.await?;
+        Ok(self
+            .insert(key, started, content_type, body)
+            .respond(request))
+    }
+
+    fn generation(&self) -> Generation {
         Generation(self.generation.load(Ordering::Acquire))
     }
 
-    pub fn get(&self, key: &str) -> Option<Arc<Cached>> {
+    fn get(&self, key: &str) -> Option<Arc<Cached>> {
         let entries = self.entries.read().ok()?;
         let hit = entries.get(key)?;
         (hit.generation == self.generation.load(Ordering::Acquire)).then(|| hit.clone())
@@ -62,7 +85,7 @@ impl PageCache {
 
     /// Compresses and stores a freshly rendered body (unless the stock
     /// changed while it was being rendered) and returns the entry to send.
-    pub fn insert(
+    fn insert(
         &self,
         key: String,
         started: Generation,

@@ -306,6 +306,21 @@ pub fn field(label: &str, name: &str, error: Option<&str>, hint: &str, control: 
     }
 }
 
+/// A `<select>` of (value, label) options with `current` selected.
+pub fn select<V: AsRef<str>, L: AsRef<str>>(
+    name: &str,
+    current: &str,
+    options: &[(V, L)],
+) -> Markup {
+    html! {
+        select id=(name) name=(name) {
+            @for (value, label) in options {
+                option value=(value.as_ref()) selected[value.as_ref() == current] { (label.as_ref()) }
+            }
+        }
+    }
+}
+
 /// A text-like `<input>` that keeps the user's value and points at its error.
 pub fn input(kind: &str, name: &str, value: &str, invalid: bool, autocomplete: &str) -> Markup {
     let described = format!("{name}-error");
