@@ -13,7 +13,7 @@ use utoipa_axum::{
     routes,
 };
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -1,9 +1,9 @@
-//! The application: shared state, the router with its middleware stack, and
-//! the server loop with its background work (outbox worker, scheduled jobs).
+//! The application assembled: the router with its middleware stack, and the
+//! server loop with its background work (outbox worker, scheduled jobs).
 //! `serve` (CLI) and the integration tests both start the product through
 //! `start` and `Server::run`, so tests get the worker and the jobs too.
 
-use std::{net::SocketAddr, ops::Deref, sync::Arc, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{Router, extract::DefaultBodyLimit, http::StatusCode, middleware, routing::get};
 use tokio::net::TcpListener;
@@ -21,53 +21,11 @@ use crate::{
     clock::Clock,
     config::Config,
     db::Db,
+    state::{App, AppState},
+    tally::Tally,
     upload::Uploads,
-    vehicles::counter::ViewCounter,
     web::{self, cache::PageCache, ratelimit::RateLimits},
 };
-
-/// Everything a request handler may need.
-pub struct App {
-    /// The effective configuration (defaults, file, environment).
-    pub config: Arc<Config>,
-    /// The database: the only way to SQLite.
-    pub db: Db,
-    /// The time source; a fixed clock in tests.
-    pub clock: Arc<dyn Clock>,
-    /// The gateway of each notification channel, as configured.
-    pub providers: Arc<crate::notifications::providers::Providers>,
-    /// Stored files under `<data_dir>/uploads`.
-    pub uploads: Uploads,
-    /// Per-address limits on public POSTs and lookups.
-    pub limits: RateLimits,
-    /// Rendered public stock pages, until the stock changes.
-    pub pages: PageCache,
-    /// Vehicle page views not yet written.
-    pub views: ViewCounter,
-}
-
-/// Cheap-to-clone handle to the `App`, used as axum state.
-#[derive(Clone)]
-pub struct AppState(Arc<App>);
-
-impl AppState {
-    pub fn new(app: App) -> Self {
-        AppState(Arc::new(app))
-    }
-
-    /// Makes the outbox worker look at the queue now (tests call this after
-    /// moving the clock past a retry's time).
-    pub fn wake_outbox(&self) {
-        self.db.outbox_signal().notify_one();
-    }
-}
-
-impl Deref for AppState {
-    type Target = App;
-    fn deref(&self) -> &App {
-        &self.0
-    }
-}
 
 /// The complete router with every middleware.
 pub fn router(state: AppState) -> Router {
@@ -83,12 +41,12 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(make_span))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.config.clone(),
             web::security_headers,
         ))
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn_with_state(
-            state.clone(),
+            state.config.clone(),
             web::error_bodies,
         ))
         .layer(middleware::from_fn_with_state(
@@ -103,7 +61,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit));
     Router::new()
         .merge(crate::notifications::admin::router())
-        .merge(web::pages::router())
+        .merge(crate::site::router())
         .merge(crate::auth::router())
         .merge(crate::bookings::router())
         .merge(crate::vehicles::router())
@@ -170,14 +128,14 @@ pub async fn start(mut config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<
     // With port 0 (tests) the real port is known only now; links must use it.
     config.server.listen = listener.local_addr()?;
     install_tls_provider();
-    let providers = crate::notifications::providers::Providers::from_config(&config)?;
+    let providers = crate::gateways::Providers::from_config(&config)?;
     let data_dir = config.storage.data_dir.clone();
     let db = tokio::task::spawn_blocking(move || Db::open(&data_dir)).await??;
     let state = AppState::new(App {
         uploads: Uploads::new(&config.storage.data_dir),
         limits: RateLimits::new(&config.security),
         pages: PageCache::default(),
-        views: ViewCounter::default(),
+        views: Tally::default(),
         config: Arc::new(config),
         db,
         clock,

@@ -136,7 +136,7 @@ pub async fn run(cli: Cli) -> Outcome {
 /// password resets) must keep working while the SMS account is being fixed.
 fn check_gateways(config: &Config) -> Outcome {
     crate::app::install_tls_provider();
-    crate::notifications::providers::Providers::from_config(config)
+    crate::gateways::Providers::from_config(config)
         .map(drop)
         .map_err(|e| Failure::usage(format!("{e:#}")))
 }

@@ -153,10 +153,10 @@ pub mod pages {
     use serde::{Deserialize, Serialize};
 
     use super::{Entry, list};
-    use crate::app::AppState;
     use crate::auth::access::{Permission, require};
     use crate::auth::session::{ApiStaff, Staff};
     use crate::error::{AppError, AppResult, ErrorBody};
+    use crate::state::AppState;
     use crate::web::extract::Query;
     use crate::web::layout;
 

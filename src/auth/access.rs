@@ -10,8 +10,8 @@ use axum::{
 };
 
 use super::model::Role;
-use crate::app::AppState;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::web::client::client_ip;
 
 /// Paths only reachable from `admin_allow` networks.
@@ -82,6 +82,33 @@ impl Role {
             _ => "/admin",
         }
     }
+}
+
+/// The admin sections in the left nav: (path, label, who sees it).
+const ADMIN_NAV: &[(&str, &str, Permission)] = &[
+    ("/admin", "Dashboard", Permission::ManageBookings),
+    ("/admin/today", "Today", Permission::ViewToday),
+    ("/admin/bookings", "Bookings", Permission::ManageBookings),
+    ("/admin/vehicles", "Vehicles", Permission::ManageVehicles),
+    ("/admin/leads", "Leads", Permission::ManageLeads),
+    ("/admin/reports", "Reports", Permission::ViewReports),
+    ("/admin/users", "Users", Permission::ManageUsers),
+    ("/admin/audit", "Audit log", Permission::ViewAudit),
+    (
+        "/admin/notifications",
+        "Notifications",
+        Permission::ManageNotifications,
+    ),
+    ("/admin/settings", "Settings", Permission::ManageSettings),
+];
+
+/// The admin sections `role` may open, in nav order: (path, label).
+pub fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
+    ADMIN_NAV
+        .iter()
+        .filter(|(_, _, p)| role.can(*p))
+        .map(|(path, label, _)| (*path, *label))
+        .collect()
 }
 
 /// `Ok` when `role` has `p`; the 403 otherwise.

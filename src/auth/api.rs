@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 use super::model::Role;
 use super::repo::{self, SessionKind};
 use super::session::ApiStaff;
-use crate::app::AppState;
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::state::AppState;
 use crate::web::client::ClientIp;
 use crate::web::extract::Json;
 

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use super::model::{NewUser, Role};
 use super::session::{self, SESSION_COOKIE, Staff};
 use super::{password, repo, views};
-use crate::app::AppState;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::state::AppState;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Query};
 

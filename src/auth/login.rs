@@ -8,9 +8,9 @@ use jiff::SignedDuration;
 use rusqlite::params;
 
 use super::{password, repo};
-use crate::app::AppState;
 use crate::db::ts;
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 
 /// The one answer for every failed password check.
 pub const INVALID: &str = "Email or password is incorrect.";

@@ -16,7 +16,7 @@ pub mod views;
 
 use axum::{Router, routing::get};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     use handlers::*;

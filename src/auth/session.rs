@@ -9,9 +9,9 @@ use axum::{
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use jiff::SignedDuration;
 
-use crate::app::AppState;
 use crate::auth::repo::{self, User};
 use crate::error::AppError;
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "daytona_session";
 /// Double-submit CSRF cookie for forms shown before there is a session (sign-in, setup).
@@ -33,8 +33,9 @@ impl Staff {
     pub fn view(&self) -> crate::web::layout::AdminUser<'_> {
         crate::web::layout::AdminUser {
             name: &self.user.name,
-            role: self.user.role,
+            role: self.user.role.as_str(),
             csrf: &self.csrf,
+            nav: super::access::nav(self.user.role),
         }
     }
 }
@@ -150,11 +151,7 @@ impl FromRequestParts<AppState> for ApiStaff {
 /// Whether the request reached us over HTTPS (directly per `public_url`, or
 /// through a trusted proxy that says so).
 pub fn is_https(state: &AppState, headers: &HeaderMap) -> bool {
-    state.config.is_https()
-        || (state.config.server.trust_proxy
-            && headers
-                .get("x-forwarded-proto")
-                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https")))
+    crate::web::is_https(&state.config, headers)
 }
 
 /// A cookie with the flags every Daytona cookie has. `Secure` only over

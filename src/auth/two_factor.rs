@@ -13,10 +13,10 @@ use serde_json::json;
 
 use super::session::{Staff, verify_form};
 use super::totp;
-use crate::app::AppState;
 use crate::audit;
 use crate::db::{new_id, ts};
 use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::web::client::ClientIp;
 use crate::web::extract::Form;
 use crate::web::layout::{self, field, input};

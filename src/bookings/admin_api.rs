@@ -13,10 +13,10 @@ use super::manage::{self, Change, Filter, ListQuery, SentMessage, StaffActor};
 use super::model::{BookingStatus, ServiceType};
 use super::repo::Booking;
 use super::slots::fmt_time;
-use crate::app::AppState;
 use crate::auth::access::{Permission, require};
 use crate::auth::session::ApiStaff;
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::state::AppState;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Json, Path, Query};
 

@@ -10,12 +10,12 @@ use serde_json::json;
 use super::model::BookingStatus;
 use super::repo::{self, Booking, COLUMNS, Event};
 use super::slots::{Schedule, SlotError, fmt_time, parse_date, parse_time};
-use crate::app::AppState;
 use crate::audit;
 use crate::auth::access::{Permission, require};
 use crate::auth::repo::User;
 use crate::db::ts;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::state::AppState;
 
 /// The list filters as sent (query string of the page, the API and the CSV).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]

@@ -19,7 +19,7 @@ use axum::{
     routing::{get, post},
 };
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Multipart bookings carry a photo of up to 5 MB; a somewhat larger one is
 /// still read to the end so the customer gets a clear error, not a reset.

@@ -18,9 +18,9 @@ use super::repo::{self, when};
 use super::service::{self, BookingInput, Flag, Outcome};
 use super::slots::{Schedule, fmt_time, parse_date, parse_time};
 use super::views;
-use crate::app::AppState;
 use crate::auth::session::check_same_origin;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::state::AppState;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Query};
 

@@ -13,7 +13,8 @@ use super::model::{BookingRef, BookingStatus, ServiceType};
 use super::slots::{Schedule, fmt_time, parse_date, parse_time};
 use crate::config::Config;
 use crate::db::{new_id, ts};
-use crate::notifications::{self, Channel, Subject, messages};
+use crate::gateways::{Channel, Message};
+use crate::notifications::{self, Subject, messages};
 use crate::phone::Phone;
 
 /// A validated booking request.
@@ -511,7 +512,7 @@ fn with_facts<T>(
     })
 }
 
-type Compose = fn(&Config, &messages::BookingFacts<'_>) -> notifications::Message;
+type Compose = fn(&Config, &messages::BookingFacts<'_>) -> Message;
 
 /// Queues a message to the customer: SMS (unless switched off for this
 /// booking) and email (when they gave one).

@@ -9,11 +9,11 @@ use utoipa::ToSchema;
 use super::model::{BookingRef, BookingStatus, ServiceType};
 use super::repo::{self, Actor, Booking, Created, Event, NewAttachment, NewBooking};
 use super::slots::{Schedule, parse_date, parse_time};
-use crate::app::AppState;
 use crate::auth::model::Email;
 use crate::config::Config;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::phone::Phone;
+use crate::state::AppState;
 use crate::upload::UploadError;
 
 /// A checkbox or boolean as JSON (`true`) or a form (`"on"`, `"true"`, `"1"`) sends it.

@@ -8,13 +8,13 @@ use utoipa::ToSchema;
 use super::model::{InquiryInput, LeadStatus, LeadType};
 use super::repo::{self, Filter, Lead};
 use super::service::{self, Change};
-use crate::app::AppState;
 use crate::audit::Who;
 use crate::auth::access::{Permission, require};
 use crate::auth::session::ApiStaff;
 use crate::bookings::slots::parse_date;
 use crate::config::Config;
 use crate::error::{AppError, AppResult, ErrorBody, FieldErrors};
+use crate::state::AppState;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Json, Path, Query};
 

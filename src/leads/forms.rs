@@ -8,9 +8,9 @@ use maud::{Markup, html};
 
 use super::model::{InquiryInput, LeadType};
 use super::service;
-use crate::app::AppState;
 use crate::bookings::service::Flag;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::state::AppState;
 
 /// The state of the inquiry forms on a page.
 pub enum Inquiry {

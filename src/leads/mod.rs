@@ -14,7 +14,7 @@ use axum::{
     routing::{get, post},
 };
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The staff pages; the public forms live on the vehicle pages, the `/v1`
 /// routes in `crate::api`.

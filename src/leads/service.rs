@@ -6,11 +6,11 @@ use serde_json::json;
 
 use super::model::{InquiryInput, LeadStatus, LeadType};
 use super::repo::{self, Lead};
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::access::{Permission, require};
 use crate::error::{AppError, AppResult};
 use crate::notifications::{self, Subject, messages};
+use crate::state::AppState;
 
 /// Stores an inquiry and queues the "new lead" message for staff.
 /// An inquiry about a vehicle that does not exist is a 404.

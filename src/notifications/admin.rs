@@ -16,12 +16,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::manage::{self, Actor, ListQuery, Notification, STATUSES};
-use super::{Channel, providers};
-use crate::app::AppState;
 use crate::auth::access::{Permission, require};
 use crate::auth::session::{ApiStaff, Staff, verify_form};
 use crate::config::Config;
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::gateways::{self, Channel};
+use crate::state::AppState;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Json, Path, Query};
 use crate::web::layout;
@@ -371,11 +371,11 @@ pub fn test_forms(config: &Config, csrf: &str, msg: Option<&str>) -> Markup {
             h2 { "Send a test message" }
             p.muted { "The log provider only writes the message to the server log." }
             @if let Some((class, t)) = notice { p.alert.(class) role="status" { (t) } }
-            @for ch in Channel::ALL.into_iter().filter(|ch| providers::configured(config, *ch)) {
+            @for ch in Channel::ALL.into_iter().filter(|ch| gateways::configured(config, *ch)) {
                 form.toolbar method="post" action="/admin/settings/test-message" {
                     input type="hidden" name="csrf" value=(csrf);
                     input type="hidden" name="channel" value=(ch.as_str());
-                    label { (ch.label()) " (" (providers::provider_name(config, ch)) ") to "
+                    label { (ch.label()) " (" (gateways::provider_name(config, ch)) ") to "
                         @if ch == Channel::Email {
                             input type="email" name="to" required placeholder="you@example.com";
                         } @else {

@@ -8,14 +8,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Channel, Message, Subject, messages, providers};
-use crate::app::AppState;
+use super::{Subject, messages};
 use crate::audit;
 use crate::auth::model::Email;
 use crate::auth::repo::User;
 use crate::config::Config;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::gateways::{self, Channel, Message};
 use crate::phone::Phone;
+use crate::state::AppState;
 use crate::web::client::ClientIp;
 
 pub const STATUSES: [&str; 3] = ["queued", "sent", "failed"];
@@ -244,7 +245,7 @@ pub fn parse_test(
         errors.add("channel", "Use email, sms or whatsapp.");
         return Err(errors);
     };
-    if !providers::configured(config, channel) {
+    if !gateways::configured(config, channel) {
         errors.add(
             "channel",
             format!(

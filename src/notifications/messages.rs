@@ -1,8 +1,8 @@
 //! Every message text, in one place so the owner can change the wording.
 //! SMS texts aim for one 160-character GSM-7 segment: plain ASCII, short.
 
-use super::Message;
 use crate::config::Config;
+use crate::gateways::Message;
 
 /// The facts of a booking that messages quote.
 pub struct BookingFacts<'a> {

@@ -1,65 +1,22 @@
 //! The outbox (SPEC §8): every message is a row in `notifications`, written in
 //! the same transaction as the change it reports, so a message is never lost
 //! and a failed gateway never blocks or loses a booking. `worker` sends the
-//! rows through `providers`; `manage` and `admin` are the staff log, resend
+//! rows through `crate::gateways`; `manage` and `admin` are the staff log, resend
 //! and test message.
 
 pub mod admin;
 pub mod manage;
 pub mod messages;
-pub mod providers;
 pub mod worker;
 
 use jiff::Timestamp;
 use rusqlite::{Connection, params};
-use serde::{Deserialize, Serialize};
 
 use crate::{
     config::Config,
     db::{new_id, ts},
+    gateways::{Channel, Message},
 };
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Email,
-    Sms,
-    WhatsApp,
-}
-
-impl Channel {
-    pub const ALL: [Channel; 3] = [Channel::Email, Channel::Sms, Channel::WhatsApp];
-
-    pub fn parse(s: &str) -> Option<Channel> {
-        Channel::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-
-    /// The name staff read.
-    pub fn label(self) -> &'static str {
-        match self {
-            Channel::Email => "Email",
-            Channel::Sms => "SMS",
-            Channel::WhatsApp => "WhatsApp",
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Sms => "sms",
-            Channel::WhatsApp => "whatsapp",
-        }
-    }
-}
-
-/// The content of one message (the row's `payload`). Emails get their HTML
-/// version from this text when sent.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Message {
-    /// Email subject; empty for SMS.
-    #[serde(default)]
-    pub subject: String,
-    pub text: String,
-}
 
 /// What a message is about, for the notifications log and retries.
 #[derive(Debug, Clone, Copy, Default)]

@@ -24,10 +24,9 @@ use jiff::{SignedDuration, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::watch;
 
-use super::providers::{Providers, SendError};
-use super::{Channel, Message};
-use crate::app::AppState;
 use crate::db::ts;
+use crate::gateways::{Channel, Message, Providers, SendError};
+use crate::state::AppState;
 
 /// Attempts before a message is given up as `failed` (about two hours of retries).
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -232,7 +231,8 @@ async fn until_next_due(state: &AppState) -> Duration {
 mod tests {
     use super::*;
     use crate::db::Db;
-    use crate::notifications::{Channel, Subject, enqueue};
+    use crate::gateways::Channel;
+    use crate::notifications::{Subject, enqueue};
 
     async fn outbox_with(n: usize) -> (tempfile::TempDir, Db, Timestamp) {
         let dir = tempfile::tempdir().unwrap();

@@ -13,8 +13,8 @@ use jiff::SignedDuration;
 use tokio::{sync::watch, task::JoinHandle};
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use crate::app::AppState;
 use crate::config::Config;
+use crate::state::AppState;
 
 /// A job's body: runs once, returns how many things it handled (for the log).
 type Run = fn(AppState) -> BoxFuture<'static, anyhow::Result<usize>>;
@@ -127,7 +127,7 @@ pub async fn send_reminders(state: AppState) -> anyhow::Result<usize> {
 /// Writes the vehicle page views counted in memory; returns how many
 /// vehicle-days were written.
 pub async fn write_vehicle_views(state: AppState) -> anyhow::Result<usize> {
-    state.views.flush(&state.db).await
+    crate::vehicles::counter::flush(&state).await
 }
 
 /// Deletes expired and idle sessions, expired setup links and old login

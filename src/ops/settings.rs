@@ -4,10 +4,10 @@ use axum::extract::State;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::auth::access::{Permission, require};
 use crate::auth::session::Staff;
 use crate::error::AppResult;
+use crate::state::AppState;
 use crate::web::extract::Query;
 use crate::web::layout;
 

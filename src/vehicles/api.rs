@@ -13,12 +13,12 @@ use super::browse::{BrowseQuery, query_string};
 use super::manage::{self, ImageChange};
 use super::model::{Condition, VehiclePatch, VehicleStatus};
 use super::repo::{self, Filter, Image, Listed, Vehicle};
-use crate::app::AppState;
 use crate::audit::Who;
 use crate::auth::access::{Permission, require};
 use crate::auth::session::ApiStaff;
 use crate::config::Config;
 use crate::error::{AppError, AppResult, ErrorBody, FieldErrors};
+use crate::state::AppState;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Json, Path, Query};
 

@@ -7,65 +7,43 @@
 //! A crash loses at most the last half minute of counts, which reports can
 //! live with. Bots, link-preview fetchers and signed-in staff are not counted.
 
-use std::{collections::HashMap, sync::Mutex};
-
 use axum::http::{HeaderMap, header};
 
 use crate::auth::session::SESSION_COOKIE;
-use crate::db::Db;
+use crate::state::AppState;
 
-#[derive(Default)]
-pub struct ViewCounter {
-    /// (vehicle id, business day) → views since the last flush.
-    pending: Mutex<HashMap<(String, String), u64>>,
-    /// One flush at a time, so a flush that returns has seen every count
-    /// recorded before it started written (the timer job and shutdown may
-    /// both flush).
-    flushing: tokio::sync::Mutex<()>,
+/// A page view of a vehicle: (vehicle id, business day `YYYY-MM-DD`).
+pub type ViewKey = (String, String);
+
+/// Counts a view of `vehicle_id` on `day` (YYYY-MM-DD, business time zone)
+/// unless the request comes from a bot or a signed-in staff member.
+pub fn record(state: &AppState, headers: &HeaderMap, vehicle_id: &str, day: String) {
+    if counts(headers) {
+        state.views.add((vehicle_id.to_owned(), day));
+    }
 }
 
-impl ViewCounter {
-    /// Counts a view of `vehicle_id` on `day` (YYYY-MM-DD, business time zone)
-    /// unless the request comes from a bot or a signed-in staff member.
-    pub fn record(&self, headers: &HeaderMap, vehicle_id: &str, day: String) {
-        if is_bot(headers) || is_staff(headers) {
-            return;
-        }
-        if let Ok(mut pending) = self.pending.lock() {
-            *pending.entry((vehicle_id.to_owned(), day)).or_default() += 1;
-        }
-    }
+/// Whether a request with these headers is a person's view.
+fn counts(headers: &HeaderMap) -> bool {
+    !is_bot(headers) && !is_staff(headers)
+}
 
-    /// Writes the counts so far and returns how many vehicle-days they
-    /// were; on failure they are kept for the next try.
-    pub async fn flush(&self, db: &Db) -> anyhow::Result<usize> {
-        let _one_at_a_time = self.flushing.lock().await;
-        let batch = match self.pending.lock() {
-            Ok(mut pending) => std::mem::take(&mut *pending),
-            Err(_) => return Ok(0),
-        };
-        if batch.is_empty() {
-            return Ok(0);
-        }
-        let written = batch.clone();
-        let batch_len = batch.len();
-        let result = db
-            .write(move |tx| -> anyhow::Result<()> {
-                for ((id, day), n) in &written {
+/// Writes the counts so far in one transaction; returns how many
+/// vehicle-days they were. On failure they are kept for the next try.
+pub async fn flush(state: &AppState) -> anyhow::Result<usize> {
+    let db = state.db.clone();
+    state
+        .views
+        .flush(|batch| async move {
+            db.write(move |tx| -> anyhow::Result<()> {
+                for ((id, day), n) in &batch {
                     super::repo::add_views(tx, id, day, *n)?;
                 }
                 Ok(())
             })
-            .await;
-        if result.is_err()
-            && let Ok(mut pending) = self.pending.lock()
-        {
-            for (key, n) in batch {
-                *pending.entry(key).or_default() += n;
-            }
-        }
-        result.map(|()| batch_len)
-    }
+            .await
+        })
+        .await
 }
 
 /// Crawlers and the link previews of WhatsApp, Facebook and friends.
@@ -118,30 +96,13 @@ mod tests {
     #[test]
     fn people_count_and_bots_and_staff_do_not() {
         let phone = "Mozilla/5.0 (Linux; Android 13) Chrome/120 Mobile Safari/537.36";
-        let counter = ViewCounter::default();
-        let day = || "2026-11-24".to_owned();
-        counter.record(&headers(&[(header::USER_AGENT, phone)]), "v1", day());
-        counter.record(&headers(&[(header::USER_AGENT, phone)]), "v1", day());
-        counter.record(
-            &headers(&[(header::USER_AGENT, "WhatsApp/2.23")]),
-            "v1",
-            day(),
-        );
-        counter.record(
-            &headers(&[(header::USER_AGENT, "Googlebot/2.1")]),
-            "v1",
-            day(),
-        );
-        counter.record(&headers(&[]), "v1", day());
-        counter.record(
-            &headers(&[
-                (header::USER_AGENT, phone),
-                (header::COOKIE, "a=b; daytona_session=xyz"),
-            ]),
-            "v1",
-            day(),
-        );
-        let pending = counter.pending.lock().unwrap();
-        assert_eq!(pending.get(&("v1".into(), day())), Some(&2));
+        assert!(counts(&headers(&[(header::USER_AGENT, phone)])));
+        assert!(!counts(&headers(&[(header::USER_AGENT, "WhatsApp/2.23")])));
+        assert!(!counts(&headers(&[(header::USER_AGENT, "Googlebot/2.1")])));
+        assert!(!counts(&headers(&[])));
+        assert!(!counts(&headers(&[
+            (header::USER_AGENT, phone),
+            (header::COOKIE, "a=b; daytona_session=xyz"),
+        ])));
     }
 }

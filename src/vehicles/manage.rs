@@ -6,11 +6,11 @@ use serde_json::{Value, json};
 
 use super::model::{VehicleData, VehiclePatch};
 use super::repo::{self, Image, Vehicle};
-use crate::app::AppState;
 use crate::audit::{self, Who};
 use crate::auth::access::{Permission, require};
 use crate::db::new_id;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::state::AppState;
 use crate::upload::UploadError;
 
 /// Photos per listing: plenty for a car, and a bound on disk use.

@@ -17,7 +17,7 @@ use axum::{
     routing::{get, post},
 };
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Ten phone photos of up to 5 MB each in one upload, with room to spare.
 pub const PHOTOS_BODY_LIMIT: usize = 64 * 1024 * 1024;

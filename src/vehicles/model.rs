@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::FieldErrors;
+use crate::web::layout::thousands;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -328,22 +329,6 @@ pub fn price_label(currency: &str, price: Option<i64>) -> String {
         Some(p) => format!("{currency} {}", thousands(p)),
         None => "Price on request".to_owned(),
     }
-}
-
-/// `12500000` → `12,500,000`.
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A URL slug from a title: "2018 Toyota Hilux" → "2018-toyota-hilux".

@@ -13,15 +13,16 @@ use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use super::browse::{BrowseQuery, query_string};
-use super::model::{Condition, VehicleStatus, price_label, slug, thousands};
+use super::model::{Condition, VehicleStatus, price_label, slug};
 use super::repo::{self, Filter, Image, Listed, Sort, Vehicle};
-use crate::app::AppState;
 use crate::config::Config;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::leads::forms::{self, Inquiry, Placement, inquiry_form};
 use crate::leads::model::{InquiryInput, LeadType};
+use crate::state::AppState;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Path, Query};
+use crate::web::layout::thousands;
 use crate::web::layout::{self, Page, field, input, select, tel_href, whatsapp_href};
 
 use super::api::media_url;
@@ -276,7 +277,7 @@ pub async fn view_vehicle_get(
     };
     let res = state.pages.serve(cache_key, &headers, HTML, render).await?;
     let today = crate::bookings::slots::Schedule::new(&state.config).today(state.clock.now());
-    state.views.record(&headers, &id, today.to_string());
+    super::counter::record(&state, &headers, &id, today.to_string());
     Ok(res)
 }
 

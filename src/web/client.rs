@@ -7,7 +7,11 @@ use axum::{
     http::request::Parts,
 };
 
-use crate::app::AppState;
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+
+use crate::config::Config;
 
 /// The client's IP: the TCP peer, or the first `X-Forwarded-For` hop when
 /// `trust_proxy` is on (a client can put anything in that header, so it is
@@ -15,14 +19,16 @@ use crate::app::AppState;
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
-impl FromRequestParts<AppState> for ClientIp {
+impl<S> FromRequestParts<S> for ClientIp
+where
+    S: Send + Sync,
+    Arc<Config>: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(client_ip(parts, state.config.server.trust_proxy)))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let config = Arc::<Config>::from_ref(state);
+        Ok(ClientIp(client_ip(parts, config.server.trust_proxy)))
     }
 }
 

@@ -4,7 +4,6 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use crate::auth::{access::Permission, model::Role};
 use crate::config::{Config, WeekHours};
 use crate::web::assets;
 
@@ -195,30 +194,15 @@ pub fn opening_hours_rows(hours: &WeekHours) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The admin sections in the left nav: (path, label, who sees it).
-pub const ADMIN_NAV: &[(&str, &str, Permission)] = &[
-    ("/admin", "Dashboard", Permission::ManageBookings),
-    ("/admin/today", "Today", Permission::ViewToday),
-    ("/admin/bookings", "Bookings", Permission::ManageBookings),
-    ("/admin/vehicles", "Vehicles", Permission::ManageVehicles),
-    ("/admin/leads", "Leads", Permission::ManageLeads),
-    ("/admin/reports", "Reports", Permission::ViewReports),
-    ("/admin/users", "Users", Permission::ManageUsers),
-    ("/admin/audit", "Audit log", Permission::ViewAudit),
-    (
-        "/admin/notifications",
-        "Notifications",
-        Permission::ManageNotifications,
-    ),
-    ("/admin/settings", "Settings", Permission::ManageSettings),
-];
-
 /// Who is signed in, as the admin layout shows it.
 pub struct AdminUser<'a> {
     pub name: &'a str,
-    pub role: Role,
+    /// The role's name as staff read it.
+    pub role: &'a str,
     /// The session's CSRF token for the sign-out form.
     pub csrf: &'a str,
+    /// The sections this user may open: (path, label).
+    pub nav: Vec<(&'static str, &'static str)>,
 }
 
 /// The admin layout; `active` is the nav path to highlight.
@@ -241,7 +225,7 @@ pub fn admin(
                     aside.admin-nav {
                         (brand(config, "/admin"))
                         nav aria-label="Admin" {
-                            @for (path, label, _) in ADMIN_NAV.iter().filter(|(_, _, p)| user.role.can(*p)) {
+                            @for (path, label) in &user.nav {
                                 @if *path == active {
                                     a href=(path) aria-current="page" { (label) }
                                 } @else {
@@ -250,7 +234,7 @@ pub fn admin(
                             }
                         }
                         div.admin-user {
-                            span { (user.name) " · " (user.role.as_str()) }
+                            span { (user.name) " · " (user.role) }
                             a href="/admin/account/2fa" { "Two-step sign-in" }
                             form method="post" action="/admin/logout" {
                                 input type="hidden" name="csrf" value=(user.csrf);
@@ -336,6 +320,22 @@ pub fn count_of(n: i64, one: &str, many: &str) -> String {
     if n == 1 {
         format!("1 {one}")
     } else {
-        format!("{} {many}", crate::vehicles::model::thousands(n))
+        format!("{} {many}", thousands(n))
     }
+}
+
+/// `12500000` → `12,500,000`.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -1,12 +1,12 @@
 //! HTTP plumbing shared by every domain: middleware, extractors, assets,
-//! page layouts and the static pages.
+//! page layouts, the public page cache and rate limits. It knows the
+//! configuration, never a domain or the app state.
 
 pub mod assets;
 pub mod cache;
 pub mod client;
 pub mod extract;
 pub mod layout;
-pub mod pages;
 pub mod ratelimit;
 
 use axum::{
@@ -18,7 +18,9 @@ use axum::{
 };
 use maud::html;
 
-use crate::app::AppState;
+use std::sync::Arc;
+
+use crate::config::Config;
 use crate::error::{ErrorInfo, error_body};
 
 /// Content-Security-Policy: only our own scripts, styles and images; no inline
@@ -28,8 +30,12 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
                    form-action 'self'; frame-ancestors 'none'";
 
 /// Adds the security headers of SPEC §10 to every response.
-pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let https = crate::auth::session::is_https(&state, req.headers());
+pub async fn security_headers(
+    State(config): State<Arc<Config>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let https = is_https(&config, req.headers());
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     let mut set = |name: &'static str, value: &'static str| {
@@ -53,10 +59,20 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     res
 }
 
+/// Whether this request came over HTTPS: the configured public URL says
+/// so, or (only when `trust_proxy` is on) our proxy does.
+pub fn is_https(config: &Config, headers: &axum::http::HeaderMap) -> bool {
+    config.is_https()
+        || (config.server.trust_proxy
+            && headers
+                .get("x-forwarded-proto")
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https")))
+}
+
 /// Gives every error one consistent body: the JSON shape of SPEC §5 under
 /// `/v1` (also for errors produced outside handlers: 405, 408, 413, panics),
 /// and an HTML page with the layout everywhere else.
-pub async fn error_bodies(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub async fn error_bodies(State(config): State<Arc<Config>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let res = next.run(req).await;
     let status = res.status();
@@ -94,15 +110,15 @@ pub async fn error_bodies(State(state): State<AppState>, req: Request, next: Nex
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/html; charset=utf-8"),
         );
-        Body::from(error_page(&state, status, &message).into_string())
+        Body::from(error_page(&config, status, &message).into_string())
     };
     Response::from_parts(parts, body)
 }
 
-fn error_page(state: &AppState, status: StatusCode, message: &str) -> maud::Markup {
+fn error_page(config: &Config, status: StatusCode, message: &str) -> maud::Markup {
     let title = status.canonical_reason().unwrap_or("Error");
     layout::public(
-        &state.config,
+        config,
         layout::Page {
             title,
             description: "",

@@ -4,9 +4,10 @@
 use std::{net::SocketAddr, sync::Arc};
 
 use daytona::{
-    app::{self, AppState},
+    app,
     clock::{Clock, SystemClock},
     config::Config,
+    state::AppState,
 };
 use reqwest::{Client, Response, redirect};
 use scraper::{Html, Selector};

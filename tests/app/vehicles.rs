@@ -804,7 +804,7 @@ async fn views_are_counted_per_day_without_bots_or_staff() {
         .send()
         .await
         .unwrap();
-    app.state.views.flush(&app.state.db).await.unwrap();
+    daytona::vehicles::counter::flush(&app.state).await.unwrap();
     let counted: Vec<(String, i64)> = app
         .state
         .db

@@ -1,3 +1,6 @@
+//! The outside services that deliver messages (SMS, email, WhatsApp), below
+//! every domain: the outbox in `notifications` hands rows to them.
+//!
 //! Where messages go: one small provider per gateway behind one trait,
 //! chosen by `[email]`, `[sms]` and `[whatsapp]`. Each gateway takes a base
 //! URL (or host) from the config, so tests drive the real code against
@@ -15,8 +18,50 @@ use lettre::{
 use maud::{DOCTYPE, html};
 use serde_json::json;
 
-use super::{Channel, Message};
 use crate::config::{Config, EmailProvider, Secret, SmsProvider, SmtpTls, WhatsAppProvider};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Sms,
+    WhatsApp,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 3] = [Channel::Email, Channel::Sms, Channel::WhatsApp];
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The name staff read.
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Email => "Email",
+            Channel::Sms => "SMS",
+            Channel::WhatsApp => "WhatsApp",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+            Channel::WhatsApp => "whatsapp",
+        }
+    }
+}
+
+/// The content of one message (the row's `payload`). Emails get their HTML
+/// version from this text when sent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Message {
+    /// Email subject; empty for SMS.
+    #[serde(default)]
+    pub subject: String,
+    pub text: String,
+}
 
 /// How long one gateway request or SMTP conversation may take.
 const SEND_TIMEOUT: Duration = Duration::from_secs(20);

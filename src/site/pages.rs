@@ -1,37 +1,23 @@
-//! The static public pages: home, about, services, contact, privacy, robots.txt
-//! (the stock pages and the sitemap live in `vehicles`).
-//! Their facts (name, phone, hours, retention periods) come from the config.
+//! Handlers and views of the site pages (see the module header).
 
 use axum::{
-    Router,
     extract::State,
     http::{StatusCode, header},
     response::{IntoResponse, Redirect, Response},
-    routing::get,
 };
 use maud::{Markup, html};
 
-use crate::app::AppState;
 use crate::bookings::model::ServiceType;
 use crate::config::Config;
 use crate::error::AppResult;
 use crate::leads::forms::{self, Inquiry, Placement, inquiry_form};
 use crate::leads::model::{InquiryInput, LeadType};
+use crate::state::AppState;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Query};
 use crate::web::layout::{self, Page, hours_list, tel_href, whatsapp_href};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(view_home_get))
-        .route("/about", get(view_about_get))
-        .route("/services", get(view_services_get))
-        .route("/contact", get(view_contact_get).post(view_contact_post))
-        .route("/privacy", get(view_privacy_get))
-        .route("/robots.txt", get(robots_txt))
-}
-
-async fn view_home_get(State(state): State<AppState>) -> Markup {
+pub async fn view_home_get(State(state): State<AppState>) -> Markup {
     let c = &state.config;
     let b = &c.business;
     layout::public(
@@ -95,7 +81,7 @@ async fn view_home_get(State(state): State<AppState>) -> Markup {
     )
 }
 
-async fn view_about_get(State(state): State<AppState>) -> Markup {
+pub async fn view_about_get(State(state): State<AppState>) -> Markup {
     let c = &state.config;
     let name = &c.business.name;
     layout::public(
@@ -138,7 +124,7 @@ async fn view_about_get(State(state): State<AppState>) -> Markup {
     )
 }
 
-async fn view_services_get(State(state): State<AppState>) -> Markup {
+pub async fn view_services_get(State(state): State<AppState>) -> Markup {
     let c = &state.config;
     layout::public(
         c,
@@ -167,17 +153,17 @@ async fn view_services_get(State(state): State<AppState>) -> Markup {
 }
 
 #[derive(serde::Deserialize)]
-struct SentParam {
+pub struct SentParam {
     sent: Option<String>,
 }
 
-async fn view_contact_get(State(state): State<AppState>, Query(q): Query<SentParam>) -> Markup {
+pub async fn view_contact_get(State(state): State<AppState>, Query(q): Query<SentParam>) -> Markup {
     let sent = q.sent.as_deref().and_then(LeadType::parse);
     contact_page(&state.config, &Inquiry::Sent(sent))
 }
 
 /// `POST /contact`: the call-back form.
-async fn view_contact_post(
+pub async fn view_contact_post(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     Form(input): Form<InquiryInput>,
@@ -237,7 +223,7 @@ fn contact_page(c: &Config, inquiry: &Inquiry) -> Markup {
     )
 }
 
-async fn view_privacy_get(State(state): State<AppState>) -> Markup {
+pub async fn view_privacy_get(State(state): State<AppState>) -> Markup {
     let c = &state.config;
     let b = &c.business;
     let r = &c.retention;
@@ -297,7 +283,7 @@ async fn view_privacy_get(State(state): State<AppState>) -> Markup {
     )
 }
 
-async fn robots_txt(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn robots_txt(State(state): State<AppState>) -> impl IntoResponse {
     let body = format!(
         "User-agent: *\nDisallow: /admin\nDisallow: /v1/\nDisallow: /booking-status\nAllow: /\n\nSitemap: {}/sitemap.xml\n",
         state.config.base_url()
