@@ -11,6 +11,7 @@ use crate::{
     config::Config,
     db::Db,
     gateways::Providers,
+    ids::VehicleId,
     tally::Tally,
     upload::Uploads,
     web::{cache::PageCache, ratelimit::RateLimits},
@@ -33,7 +34,7 @@ pub struct App {
     /// Rendered public stock pages, until the stock changes.
     pub pages: PageCache,
     /// Vehicle page views not yet written: (vehicle id, business day) → views.
-    pub views: Tally<(String, String)>,
+    pub views: Tally<(VehicleId, String)>,
 }
 
 /// Cheap-to-clone handle to the `App`, used as axum state.

@@ -11,6 +11,7 @@ use super::model::Role;
 use super::repo::{self, SessionKind};
 use super::session::ApiStaff;
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::ids::UserId;
 use crate::state::AppState;
 use crate::web::client::ClientIp;
 use crate::web::extract::Json;
@@ -25,7 +26,7 @@ pub struct LoginInput {
 
 #[derive(Serialize, ToSchema)]
 pub struct UserView {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub role: Role,

@@ -6,8 +6,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use axum_extra::extract::cookie::{Cookie, CookieJar};
-use jiff::{SignedDuration, ToSpan};
-use rusqlite::params;
+use jiff::SignedDuration;
 use serde::Deserialize;
 
 use super::model::{NewUser, Role};
@@ -311,73 +310,6 @@ pub async fn view_logout_post(
         .await?;
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
     Ok((jar, Redirect::to("/admin/login")).into_response())
-}
-
-pub async fn view_dashboard_get(
-    State(state): State<AppState>,
-    staff: Staff,
-) -> AppResult<Response> {
-    if !staff
-        .user
-        .role
-        .can(super::access::Permission::ManageBookings)
-    {
-        return Ok(Redirect::to(staff.user.role.home()).into_response());
-    }
-    let zoned = state
-        .clock
-        .now()
-        .to_zoned(state.config.business.timezone.tz().clone());
-    let today = zoned.date();
-    let monday = today
-        .checked_sub((today.weekday().to_monday_zero_offset() as i32).days())
-        .map_err(anyhow::Error::from)?;
-    let sunday = monday.checked_add(6.days()).map_err(anyhow::Error::from)?;
-    let (today, monday, sunday) = (today.to_string(), monday.to_string(), sunday.to_string());
-    let counts = state
-        .db
-        .read(move |c| -> AppResult<views::DashboardCounts> {
-            let mut stmt = c.prepare(
-                "SELECT status, COUNT(*) FROM bookings WHERE preferred_date = ?1
-                 GROUP BY status ORDER BY MIN(CASE status
-                   WHEN 'requested' THEN 1 WHEN 'confirmed' THEN 2 WHEN 'rescheduled' THEN 3
-                   WHEN 'checked_in' THEN 4 WHEN 'in_progress' THEN 5 WHEN 'completed' THEN 6 ELSE 7 END)",
-            )?;
-            let today_by_status = stmt
-                .query_map([&today], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<_, _>>()?;
-            let count = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> rusqlite::Result<i64> {
-                c.query_row(sql, p, |r| r.get(0))
-            };
-            Ok(views::DashboardCounts {
-                today_by_status,
-                awaiting_confirmation: count(
-                    "SELECT COUNT(*) FROM bookings WHERE status = 'requested' AND preferred_date >= ?1",
-                    params![today],
-                )?,
-                week_bookings: count(
-                    "SELECT COUNT(*) FROM bookings WHERE preferred_date BETWEEN ?1 AND ?2 AND status <> 'cancelled'",
-                    params![monday, sunday],
-                )?,
-                new_leads: count("SELECT COUNT(*) FROM leads WHERE status = 'new'", params![])?,
-                vehicles_available: count(
-                    "SELECT COUNT(*) FROM vehicles WHERE status = 'available'",
-                    params![],
-                )?,
-                pending_leads: crate::leads::repo::list(
-                    c,
-                    &crate::leads::repo::Filter {
-                        status: Some(crate::leads::model::LeadStatus::New),
-                        page: 1,
-                        per_page: 5,
-                        ..Default::default()
-                    },
-                )?
-                .0,
-            })
-        })
-        .await?;
-    Ok(views::dashboard(&state.config, &staff.view(), &counts).into_response())
 }
 
 fn user_agent(headers: &HeaderMap) -> String {

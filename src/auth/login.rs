@@ -4,13 +4,12 @@
 
 use std::net::IpAddr;
 
-use jiff::SignedDuration;
-use rusqlite::params;
-
 use super::{password, repo};
 use crate::db::ts;
 use crate::error::{AppError, AppResult};
+use crate::ids::UserId;
 use crate::state::AppState;
+use jiff::SignedDuration;
 
 /// The one answer for every failed password check.
 pub const INVALID: &str = "Email or password is incorrect.";
@@ -34,7 +33,10 @@ pub async fn attempt(
         .db
         .read(move |c| -> AppResult<(Option<repo::User>, i64)> {
             let user = repo::find_user_by_email(c, &lookup)?;
-            Ok((user, recent_failures(c, &lookup, &lookup_ip, &since)?))
+            Ok((
+                user,
+                repo::recent_login_failures(c, &lookup, &lookup_ip, &since)?,
+            ))
         })
         .await?;
     if failures >= max {
@@ -78,15 +80,12 @@ pub async fn attempt(
         .write(move |tx| -> AppResult<bool> {
             // Re-read the last step inside the write: a code works once, even
             // for two sign-ins racing each other.
-            let last: Option<i64> = tx.query_row("SELECT totp_last_step FROM users WHERE id = ?1", [&id], |r| r.get(0))?;
+            let last = repo::totp_last_step(tx, &id)?;
             let accepted = if let Some(step) = super::totp::verify(&secret, &code, unix, last) {
-                tx.execute("UPDATE users SET totp_last_step = ?1 WHERE id = ?2", params![step, id])?;
+                repo::set_totp_last_step(tx, &id, step)?;
                 true
             } else {
-                tx.execute(
-                    "UPDATE recovery_codes SET used_at = ?1 WHERE user_id = ?2 AND code_hash = ?3 AND used_at IS NULL",
-                    params![ts(now), id, super::totp::recovery_hash(&code)],
-                )? == 1
+                repo::use_recovery_code(tx, &id, &super::totp::recovery_hash(&code), now)?
             };
             repo::record_login_attempt(tx, &email, &ip, accepted, now)?;
             if accepted {
@@ -111,7 +110,7 @@ async fn record(
     state: &AppState,
     email: String,
     ip: String,
-    user_id: Option<String>,
+    user_id: Option<UserId>,
 ) -> AppResult<()> {
     let now = state.clock.now();
     state
@@ -124,23 +123,4 @@ async fn record(
             Ok(())
         })
         .await
-}
-
-/// Failed attempts inside the window, for this account or this address,
-/// since that account's or address's last success.
-fn recent_failures(
-    c: &rusqlite::Connection,
-    email: &str,
-    ip: &str,
-    since: &str,
-) -> rusqlite::Result<i64> {
-    let count = |column: &str, key: &str| -> rusqlite::Result<i64> {
-        c.prepare_cached(&format!(
-            "SELECT COUNT(*) FROM login_attempts
-             WHERE {column} = ?1 AND succeeded = 0 AND at > ?2
-               AND at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE {column} = ?1 AND succeeded = 1), '')"
-        ))?
-        .query_row(params![key, since], |r| r.get(0))
-    };
-    Ok(count("email", email)?.max(count("ip", ip)?))
 }

@@ -1,5 +1,5 @@
-//! Staff accounts: passwords, sessions, first-run setup, sign-in and the
-//! admin dashboard.
+//! Staff accounts: passwords, sessions, first-run setup, sign-in, two-step
+//! sign-in, staff user management and who may do what.
 
 pub mod access;
 pub mod api;
@@ -9,6 +9,7 @@ pub mod model;
 pub mod password;
 pub mod repo;
 pub mod session;
+pub mod staff;
 pub mod totp;
 pub mod two_factor;
 pub mod users;
@@ -21,11 +22,9 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     use handlers::*;
     Router::new()
-        .route("/admin", get(view_dashboard_get))
         .route("/admin/login", get(view_login_get).post(view_login_post))
         .route("/admin/logout", axum::routing::post(view_logout_post))
         .route("/admin/setup", get(view_setup_get).post(view_setup_post))
-        .route("/admin/audit", get(crate::audit::pages::view_audit_get))
         .route(
             "/admin/users",
             get(users::view_users_get).post(users::view_users_post),
@@ -33,10 +32,6 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/users/{id}",
             axum::routing::post(users::view_user_post),
-        )
-        .route(
-            "/admin/settings",
-            get(crate::ops::settings::view_settings_get),
         )
         .route(
             "/admin/account/2fa",

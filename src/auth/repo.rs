@@ -6,12 +6,13 @@ use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use crate::auth::model::{NewUser, Role};
-use crate::db::{new_id, ts};
+use crate::db::ts;
+use crate::ids::UserId;
 
 /// A staff user as stored.
 #[derive(Debug, Clone)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub name: String,
     pub role: Role,
@@ -20,6 +21,19 @@ pub struct User {
     /// Base32 TOTP secret when two-step sign-in is on.
     pub totp_secret: Option<String>,
     pub totp_last_step: Option<i64>,
+}
+
+impl User {
+    /// This user, acting from `ip`, as the audit log records them.
+    pub fn actor(&self, ip: std::net::IpAddr) -> crate::audit::Actor {
+        crate::audit::Actor {
+            user_id: Some(self.id.clone()),
+            email: self.email.clone(),
+            name: self.name.clone(),
+            role: self.role,
+            ip: Some(ip.to_string()),
+        }
+    }
 }
 
 const USER_COLUMNS: &str =
@@ -67,8 +81,8 @@ pub fn insert_user(
     user: &NewUser,
     password_hash: &str,
     now: Timestamp,
-) -> rusqlite::Result<String> {
-    let id = new_id();
+) -> rusqlite::Result<UserId> {
+    let id = UserId::new();
     conn.execute(
         "INSERT INTO users (id, email, name, role, password_hash, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
@@ -103,7 +117,7 @@ pub fn set_password(
     Ok(true)
 }
 
-pub fn record_login(conn: &Connection, user_id: &str, now: Timestamp) -> rusqlite::Result<()> {
+pub fn record_login(conn: &Connection, user_id: &UserId, now: Timestamp) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE users SET last_login_at = ?1 WHERE id = ?2",
         params![ts(now), user_id],
@@ -122,6 +136,169 @@ pub fn record_login_attempt(
         "INSERT INTO login_attempts (email, ip, succeeded, at) VALUES (?1, ?2, ?3, ?4)",
         params![email, ip, succeeded, ts(now)],
     )?;
+    Ok(())
+}
+
+/// Failed attempts since `since`, for this account or this address (the
+/// larger count), not counting those before that account's or address's
+/// last success.
+pub fn recent_login_failures(
+    c: &Connection,
+    email: &str,
+    ip: &str,
+    since: &str,
+) -> rusqlite::Result<i64> {
+    let count = |column: &str, key: &str| -> rusqlite::Result<i64> {
+        c.prepare_cached(&format!(
+            "SELECT COUNT(*) FROM login_attempts
+             WHERE {column} = ?1 AND succeeded = 0 AND at > ?2
+               AND at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE {column} = ?1 AND succeeded = 1), '')"
+        ))?
+        .query_row(params![key, since], |r| r.get(0))
+    };
+    Ok(count("email", email)?.max(count("ip", ip)?))
+}
+
+/// The last TOTP time step accepted for this user (a code works once).
+pub fn totp_last_step(conn: &Connection, id: &UserId) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT totp_last_step FROM users WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )
+}
+
+pub fn set_totp_last_step(conn: &Connection, id: &UserId, step: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE users SET totp_last_step = ?1 WHERE id = ?2",
+        params![step, id],
+    )?;
+    Ok(())
+}
+
+/// Spends an unused recovery code; false when there is no such code.
+pub fn use_recovery_code(
+    conn: &Connection,
+    id: &UserId,
+    code_hash: &str,
+    now: Timestamp,
+) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE recovery_codes SET used_at = ?1 WHERE user_id = ?2 AND code_hash = ?3 AND used_at IS NULL",
+        params![ts(now), id, code_hash],
+    )? == 1)
+}
+
+pub fn unused_recovery_codes(conn: &Connection, id: &UserId) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL",
+        [id],
+        |r| r.get(0),
+    )
+}
+
+/// Turns two-step sign-in on with `secret`, replacing any recovery codes.
+pub fn enable_totp(
+    conn: &Connection,
+    id: &UserId,
+    secret: &str,
+    step: i64,
+    recovery_hashes: &[String],
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE users SET totp_secret = ?1, totp_last_step = ?2, updated_at = ?3 WHERE id = ?4",
+        params![secret, step, ts(now), id],
+    )?;
+    conn.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [id])?;
+    for h in recovery_hashes {
+        conn.execute(
+            "INSERT INTO recovery_codes (id, user_id, code_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![crate::db::new_id(), id, h, ts(now)],
+        )?;
+    }
+    Ok(())
+}
+
+pub fn disable_totp(conn: &Connection, id: &UserId, now: Timestamp) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE users SET totp_secret = NULL, totp_last_step = NULL, updated_at = ?1 WHERE id = ?2",
+        params![ts(now), id],
+    )?;
+    conn.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [id])?;
+    Ok(())
+}
+
+/// A staff user as the users list and API show them (no secrets).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct StaffUser {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub disabled: bool,
+    pub last_login_at: Option<String>,
+}
+
+const STAFF_COLUMNS: &str = "id, email, name, role, disabled, last_login_at";
+
+fn staff_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StaffUser> {
+    let role: String = r.get(3)?;
+    Ok(StaffUser {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        name: r.get(2)?,
+        role: Role::parse(&role).unwrap_or(Role::Technician),
+        disabled: r.get(4)?,
+        last_login_at: r.get(5)?,
+    })
+}
+
+/// Every staff user, enabled ones first, by name.
+pub fn list_staff(c: &Connection) -> rusqlite::Result<Vec<StaffUser>> {
+    c.prepare_cached(&format!(
+        "SELECT {STAFF_COLUMNS} FROM users ORDER BY disabled, name COLLATE NOCASE"
+    ))?
+    .query_map([], staff_from_row)?
+    .collect()
+}
+
+pub fn find_staff(c: &Connection, id: &UserId) -> rusqlite::Result<Option<StaffUser>> {
+    c.prepare_cached(&format!("SELECT {STAFF_COLUMNS} FROM users WHERE id = ?1"))?
+        .query_row([id], staff_from_row)
+        .optional()
+}
+
+pub fn set_name(c: &Connection, id: &UserId, name: &str, now: Timestamp) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE users SET name = ?1, updated_at = ?2 WHERE id = ?3",
+        params![name, ts(now), id],
+    )?;
+    Ok(())
+}
+
+pub fn set_role(c: &Connection, id: &UserId, role: Role, now: Timestamp) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE users SET role = ?1, updated_at = ?2 WHERE id = ?3",
+        params![role.as_str(), ts(now), id],
+    )?;
+    Ok(())
+}
+
+/// Disables or enables a user; disabling signs them out everywhere.
+pub fn set_disabled(
+    c: &Connection,
+    id: &UserId,
+    disabled: bool,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    c.execute(
+        "UPDATE users SET disabled = ?1, updated_at = ?2 WHERE id = ?3",
+        params![disabled, ts(now), id],
+    )?;
+    if disabled {
+        c.execute("DELETE FROM sessions WHERE user_id = ?1", [id])?;
+    }
     Ok(())
 }
 
@@ -161,7 +338,7 @@ pub struct NewSession {
 
 pub fn create_session(
     conn: &Connection,
-    user_id: &str,
+    user_id: &UserId,
     kind: SessionKind,
     lifetime: SignedDuration,
     ip: &str,

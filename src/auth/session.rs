@@ -8,10 +8,13 @@ use axum::{
 };
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use jiff::SignedDuration;
+use std::net::IpAddr;
 
+use crate::audit::Actor;
 use crate::auth::repo::{self, User};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::client::client_ip;
 
 pub const SESSION_COOKIE: &str = "daytona_session";
 /// Double-submit CSRF cookie for forms shown before there is a session (sign-in, setup).
@@ -26,9 +29,16 @@ pub struct Staff {
     /// This session's CSRF token, to embed in forms and check on POST.
     pub csrf: String,
     pub token: String,
+    /// Where the request came from (audit, throttling).
+    pub ip: IpAddr,
 }
 
 impl Staff {
+    /// This staff member as the actor of a change.
+    pub fn actor(&self) -> Actor {
+        self.user.actor(self.ip)
+    }
+
     /// Who the admin layout shows as signed in.
     pub fn view(&self) -> crate::web::layout::AdminUser<'_> {
         crate::web::layout::AdminUser {
@@ -74,6 +84,7 @@ impl FromRequestParts<AppState> for Staff {
             user: session.user,
             csrf: session.csrf,
             token,
+            ip: client_ip(parts, state.config.server.trust_proxy),
         })
     }
 }
@@ -112,6 +123,15 @@ async fn live_session(
 pub struct ApiStaff {
     pub user: User,
     pub token: String,
+    /// Where the request came from (audit).
+    pub ip: IpAddr,
+}
+
+impl ApiStaff {
+    /// This staff member as the actor of a change.
+    pub fn actor(&self) -> Actor {
+        self.user.actor(self.ip)
+    }
 }
 
 impl FromRequestParts<AppState> for ApiStaff {
@@ -144,6 +164,7 @@ impl FromRequestParts<AppState> for ApiStaff {
         Ok(ApiStaff {
             user: session.user,
             token,
+            ip: client_ip(parts, state.config.server.trust_proxy),
         })
     }
 }

@@ -7,17 +7,14 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
 };
 use maud::{Markup, PreEscaped, html};
-use rusqlite::params;
 use serde::Deserialize;
 use serde_json::json;
 
 use super::session::{Staff, verify_form};
-use super::totp;
+use super::{repo, totp};
 use crate::audit;
-use crate::db::{new_id, ts};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::web::client::ClientIp;
 use crate::web::extract::Form;
 use crate::web::layout::{self, field, input};
 
@@ -71,13 +68,7 @@ pub async fn view_2fa_get(State(state): State<AppState>, staff: Staff) -> AppRes
     let id = staff.user.id.clone();
     let left: i64 = state
         .db
-        .read(move |c| -> AppResult<i64> {
-            Ok(c.query_row(
-                "SELECT COUNT(*) FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL",
-                [id],
-                |r| r.get(0),
-            )?)
-        })
+        .read(move |c| repo::unused_recovery_codes(c, &id).map_err(AppError::from))
         .await?;
     Ok(page(
         &state,
@@ -112,7 +103,6 @@ pub async fn view_2fa_post(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,
-    ClientIp(ip): ClientIp,
     Form(form): Form<EnrolForm>,
 ) -> AppResult<Response> {
     verify_form(&headers, &staff.csrf, &form.csrf)?;
@@ -132,25 +122,22 @@ pub async fn view_2fa_post(
     };
     let codes = totp::recovery_codes();
     let hashes: Vec<String> = codes.iter().map(|c| totp::recovery_hash(c)).collect();
-    let (user, secret, ip) = (staff.user.clone(), form.secret.clone(), ip.to_string());
+    let (actor, secret) = (staff.actor(), form.secret.clone());
+    let id = staff.user.id.clone();
     state
         .db
         .write(move |tx| -> AppResult<()> {
-            tx.execute(
-                "UPDATE users SET totp_secret = ?1, totp_last_step = ?2, updated_at = ?3 WHERE id = ?4",
-                params![secret, step, ts(now), user.id],
-            )?;
-            tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [&user.id])?;
-            for h in &hashes {
-                tx.execute(
-                    "INSERT INTO recovery_codes (id, user_id, code_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    params![new_id(), user.id, h, ts(now)],
-                )?;
-            }
+            repo::enable_totp(tx, &id, &secret, step, &hashes, now)?;
             audit::record(
                 tx,
-                &audit::Actor { user_id: &user.id, label: &user.name, ip: Some(&ip) },
-                audit::Change { action: "user.totp_on", entity_type: "user", entity_id: &user.id, before: json!({"totp": false}), after: json!({"totp": true}) },
+                &actor,
+                audit::Change {
+                    action: "user.totp_on",
+                    entity_type: "user",
+                    entity_id: id.as_str(),
+                    before: json!({"totp": false}),
+                    after: json!({"totp": true}),
+                },
                 now,
             )?;
             Ok(())
@@ -184,7 +171,6 @@ pub async fn view_2fa_disable_post(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,
-    ClientIp(ip): ClientIp,
     Form(form): Form<DisableForm>,
 ) -> AppResult<Response> {
     verify_form(&headers, &staff.csrf, &form.csrf)?;
@@ -204,16 +190,21 @@ pub async fn view_2fa_disable_post(
             "That code is not valid; two-step sign-in stays on.",
         ));
     }
-    let (user, ip, now) = (staff.user.clone(), ip.to_string(), state.clock.now());
+    let (actor, id, now) = (staff.actor(), staff.user.id.clone(), state.clock.now());
     state
         .db
         .write(move |tx| -> AppResult<()> {
-            tx.execute("UPDATE users SET totp_secret = NULL, totp_last_step = NULL, updated_at = ?1 WHERE id = ?2", params![ts(now), user.id])?;
-            tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [&user.id])?;
+            repo::disable_totp(tx, &id, now)?;
             audit::record(
                 tx,
-                &audit::Actor { user_id: &user.id, label: &user.name, ip: Some(&ip) },
-                audit::Change { action: "user.totp_off", entity_type: "user", entity_id: &user.id, before: json!({"totp": true}), after: json!({"totp": false}) },
+                &actor,
+                audit::Change {
+                    action: "user.totp_off",
+                    entity_type: "user",
+                    entity_id: id.as_str(),
+                    before: json!({"totp": true}),
+                    after: json!({"totp": false}),
+                },
                 now,
             )?;
             Ok(())

@@ -4,7 +4,7 @@ use maud::{Markup, html};
 
 use crate::config::Config;
 use crate::error::FieldErrors;
-use crate::web::layout::{self, AdminUser, field, input};
+use crate::web::layout::{self, field, input};
 
 /// What the user typed into the sign-in form (never the password).
 #[derive(Default)]
@@ -80,74 +80,6 @@ pub fn setup(
                 (field("Repeat the password", "password_confirm", err("password_confirm"), "",
                     input("password", "password_confirm", "", err("password_confirm").is_some(), "new-password")))
                 button.btn.btn-primary.btn-block type="submit" { "Create admin account" }
-            }
-        },
-    )
-}
-
-/// Counts shown on the dashboard.
-pub struct DashboardCounts {
-    pub today_by_status: Vec<(String, i64)>,
-    pub awaiting_confirmation: i64,
-    pub week_bookings: i64,
-    pub new_leads: i64,
-    pub vehicles_available: i64,
-    /// The newest leads nobody has answered yet.
-    pub pending_leads: Vec<crate::leads::repo::Lead>,
-}
-
-pub fn dashboard(config: &Config, user: &AdminUser<'_>, counts: &DashboardCounts) -> Markup {
-    let today_total: i64 = counts.today_by_status.iter().map(|(_, n)| n).sum();
-    layout::admin(
-        config,
-        user,
-        "Dashboard",
-        "/admin",
-        html! {
-            div.stats {
-                div.stat { span.stat-value { (today_total) } span.stat-label { "Bookings today" } }
-                div.stat { span.stat-value { (counts.awaiting_confirmation) } span.stat-label { "Awaiting confirmation" } }
-                div.stat { span.stat-value { (counts.week_bookings) } span.stat-label { "Bookings this week" } }
-                a.stat href="/admin/leads?status=new" { span.stat-value { (counts.new_leads) } span.stat-label { "New leads" } }
-                div.stat { span.stat-value { (counts.vehicles_available) } span.stat-label { "Vehicles for sale" } }
-            }
-            section.panel {
-                h2 { "Today's bookings by status" }
-                @if counts.today_by_status.is_empty() {
-                    p.empty { "No bookings for today yet." }
-                } @else {
-                    div.table-wrap {
-                        table.data {
-                            thead { tr { th { "Status" } th { "Bookings" } } }
-                            tbody {
-                                @for (status, n) in &counts.today_by_status {
-                                    tr {
-                                        td { span class={ "badge badge-" (status) } { (status.replace('_', " ")) } }
-                                        td { (n) }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            section.panel {
-                h2 { "Leads waiting for an answer" }
-                @if counts.pending_leads.is_empty() {
-                    p.empty { "No pending leads. Well done." }
-                } @else {
-                    ul.pending-leads {
-                        @for l in &counts.pending_leads {
-                            li {
-                                a href={ "/admin/leads/" (l.id) } { (l.name) }
-                                " · " (l.kind.label())
-                                @if let Some(t) = &l.vehicle_title { " · " (t) }
-                                " · " span.muted { (crate::leads::admin_pages::local_time(config, &l.created_at)) }
-                            }
-                        }
-                    }
-                    a href="/admin/leads?status=new" { "All new leads" }
-                }
             }
         },
     )

@@ -9,20 +9,21 @@ use axum::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::manage::{self, Change, Filter, ListQuery, SentMessage, StaffActor};
+use super::manage::{self, Change, Filter, ListQuery, SentMessage};
 use super::model::{BookingStatus, ServiceType};
 use super::repo::Booking;
 use super::slots::fmt_time;
 use crate::auth::access::{Permission, require};
 use crate::auth::session::ApiStaff;
 use crate::error::{AppError, AppResult, ErrorBody};
+use crate::ids::BookingId;
 use crate::state::AppState;
-use crate::web::client::ClientIp;
 use crate::web::extract::{Json, Path, Query};
+use crate::web::paging::Page;
 
 #[derive(Serialize, ToSchema)]
 pub struct AdminBooking {
-    id: String,
+    id: BookingId,
     booking_ref: String,
     customer_name: String,
     customer_phone: String,
@@ -62,14 +63,6 @@ impl From<&Booking> for AdminBooking {
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct BookingPage {
-    items: Vec<AdminBooking>,
-    page: u32,
-    per_page: u32,
-    total: i64,
-}
-
 pub async fn load_page(state: &AppState, filter: Filter) -> AppResult<(Vec<Booking>, i64)> {
     state
         .db
@@ -85,7 +78,7 @@ pub async fn load_page(state: &AppState, filter: Filter) -> AppResult<(Vec<Booki
     security(("bearer" = [])),
     params(ListQuery),
     responses(
-        (status = 200, body = BookingPage),
+        (status = 200, body = Page<AdminBooking>),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody),
@@ -95,17 +88,16 @@ pub async fn list(
     State(state): State<AppState>,
     staff: ApiStaff,
     Query(q): Query<ListQuery>,
-) -> AppResult<axum::Json<BookingPage>> {
+) -> AppResult<axum::Json<Page<AdminBooking>>> {
     require(staff.user.role, Permission::ManageBookings)?;
     let filter = q.parse().map_err(AppError::Validation)?;
-    let (page, per_page) = (filter.page, filter.per_page);
+    let paging = filter.paging;
     let (rows, total) = load_page(&state, filter).await?;
-    Ok(axum::Json(BookingPage {
-        items: rows.iter().map(AdminBooking::from).collect(),
-        page,
-        per_page,
+    Ok(axum::Json(Page::new(
+        rows.iter().map(AdminBooking::from).collect(),
+        paging,
         total,
-    }))
+    )))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -131,13 +123,13 @@ pub struct BookingDetail {
     path = "/v1/admin/bookings/{id}",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = BookingId, Path, description = "The booking's id")),
     responses((status = 200, body = BookingDetail), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn detail(
     State(state): State<AppState>,
     staff: ApiStaff,
-    Path(id): Path<String>,
+    Path(id): Path<BookingId>,
 ) -> AppResult<axum::Json<BookingDetail>> {
     require(staff.user.role, Permission::ManageBookings)?;
     Ok(axum::Json(detail_view(manage::detail(&state, &id).await?)))
@@ -177,7 +169,7 @@ pub struct BookingPatch {
     path = "/v1/admin/bookings/{id}",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = BookingId, Path, description = "The booking's id")),
     request_body = BookingPatch,
     responses(
         (status = 200, body = AdminBooking),
@@ -190,8 +182,7 @@ pub struct BookingPatch {
 pub async fn patch(
     State(state): State<AppState>,
     staff: ApiStaff,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<BookingId>,
     Json(p): Json<BookingPatch>,
 ) -> AppResult<axum::Json<AdminBooking>> {
     let reschedule =
@@ -203,7 +194,7 @@ pub async fn patch(
         admin_note: p.admin_note,
         sms_enabled: p.sms_enabled,
     };
-    apply(&state, &staff, ip, &id, change).await
+    apply(&state, &staff, &id, change).await
 }
 
 /// The car has arrived: move the booking to `checked_in`.
@@ -212,34 +203,28 @@ pub async fn patch(
     path = "/v1/admin/bookings/{id}/checkin",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = BookingId, Path, description = "The booking's id")),
     responses((status = 200, body = AdminBooking), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody))
 )]
 pub async fn checkin(
     State(state): State<AppState>,
     staff: ApiStaff,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<BookingId>,
 ) -> AppResult<axum::Json<AdminBooking>> {
     let change = Change {
         status: Some(BookingStatus::CheckedIn),
         ..Default::default()
     };
-    apply(&state, &staff, ip, &id, change).await
+    apply(&state, &staff, &id, change).await
 }
 
 async fn apply(
     state: &AppState,
     staff: &ApiStaff,
-    ip: std::net::IpAddr,
-    id: &str,
+    id: &BookingId,
     change: Change,
 ) -> AppResult<axum::Json<AdminBooking>> {
-    let actor = StaffActor {
-        user: &staff.user,
-        ip: ip.to_string(),
-    };
-    let b = manage::apply(state, &actor, id, change).await?;
+    let b = manage::apply(state, &staff.actor(), id, change).await?;
     Ok(axum::Json(AdminBooking::from(&b)))
 }
 

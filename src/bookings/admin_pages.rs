@@ -10,18 +10,19 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::admin_api::csv_response;
-use super::manage::{self, Change, ListQuery, StaffActor};
+use super::manage::{self, Change, ListQuery};
 use super::model::BookingStatus;
 use super::repo::{Booking, when};
 use super::slots::{Schedule, fmt_time};
 use crate::auth::access::{Permission, require};
 use crate::auth::session::{Staff, verify_form};
 use crate::error::{AppError, AppResult};
+use crate::ids::{AttachmentId, BookingId};
 use crate::state::AppState;
 use crate::web::back_to;
-use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::{self, tel_href, whatsapp_href};
+use crate::web::paging::{Paging, pager};
 
 /// The button label of a move to `to`.
 fn action_label(to: BookingStatus) -> &'static str {
@@ -88,42 +89,22 @@ fn flash(msg: &Option<String>) -> Markup {
     }
 }
 
-#[derive(Deserialize, Default)]
-pub struct ListParams {
-    #[serde(flatten)]
-    q: ListQuery,
-    msg: Option<String>,
-}
-
 /// `GET /admin/bookings`
 pub async fn view_bookings_get(
     State(state): State<AppState>,
     staff: Staff,
-    Query(params): Query<ListParams>,
+    Query(q): Query<ListQuery>,
+    Query(m): Query<MsgParam>,
 ) -> AppResult<Markup> {
     require(staff.user.role, Permission::ManageBookings)?;
-    let q = params.q;
     let filter = q.parse().map_err(AppError::Validation)?;
-    let (page, per_page) = (filter.page, filter.per_page);
+    let paging = filter.paging;
     let (rows, total) = super::admin_api::load_page(&state, filter).await?;
-    let query_string = |page: u32| -> String {
-        let mut s = form_urlencoded(&[
-            ("status", q.status.as_deref().unwrap_or("")),
-            ("date_from", q.date_from.as_deref().unwrap_or("")),
-            ("date_to", q.date_to.as_deref().unwrap_or("")),
-            ("q", q.q.as_deref().unwrap_or("")),
-            ("sort", q.sort.as_deref().unwrap_or("")),
-        ]);
-        if page > 1 {
-            s.push_str(&format!("&page={page}"));
-        }
-        s
-    };
-    let back = format!("/admin/bookings?{}", query_string(page));
-    let pages = (total + i64::from(per_page) - 1) / i64::from(per_page);
+    let query_string = |page: u32| q.query_string(page);
+    let back = format!("/admin/bookings?{}", query_string(paging.page));
     let sort = q.sort.as_deref().unwrap_or("date");
     let body = html! {
-        (flash(&params.msg))
+        (flash(&m.msg))
         form.toolbar method="get" action="/admin/bookings" {
             label { "Status "
                 select name="status" {
@@ -168,13 +149,7 @@ pub async fn view_bookings_get(
                     }
                 }
             }
-            @if pages > 1 {
-                nav.pager aria-label="Pages" {
-                    @if page > 1 { a.btn.btn-small.btn-secondary href={ "/admin/bookings?" (query_string(page - 1)) } { "← Previous" } }
-                    span { "Page " (page) " of " (pages) }
-                    @if i64::from(page) < pages { a.btn.btn-small.btn-secondary href={ "/admin/bookings?" (query_string(page + 1)) } { "Next →" } }
-                }
-            }
+            (pager(paging, total, |p| format!("/admin/bookings?{}", query_string(p))))
         }
     };
     Ok(layout::admin(
@@ -184,15 +159,6 @@ pub async fn view_bookings_get(
         "/admin/bookings",
         body,
     ))
-}
-
-fn form_urlencoded(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", layout::url_encode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 /// `GET /admin/bookings.csv`: the table's filters, every page.
@@ -214,23 +180,14 @@ pub struct MsgParam {
 pub async fn view_booking_get(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<BookingId>,
     Query(m): Query<MsgParam>,
 ) -> AppResult<Markup> {
     require(staff.user.role, Permission::ManageBookings)?;
     let d = manage::detail(&state, &id).await?;
     let b = &d.booking;
     let c = &state.config;
-    let tz = c.business.timezone.tz();
-    let local = |at: &str| {
-        at.parse::<jiff::Timestamp>()
-            .map(|t| {
-                t.to_zoned(tz.clone())
-                    .strftime("%a %-d %b %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default()
-    };
+    let local = |at: &str| layout::local_time(c, at);
     let back = format!("/admin/bookings/{}", b.id);
     let schedule = Schedule::new(c);
     // Every slot start of the week from the booking's day, for the reschedule form.
@@ -359,7 +316,7 @@ pub async fn view_booking_get(
 pub async fn view_attachment_get(
     State(state): State<AppState>,
     staff: Staff,
-    Path((id, attachment)): Path<(String, String)>,
+    Path((id, attachment)): Path<(BookingId, AttachmentId)>,
 ) -> AppResult<Response> {
     require(staff.user.role, Permission::ManageBookings)?;
     let a = manage::attachment(&state, &id, &attachment).await?;
@@ -410,17 +367,13 @@ pub async fn view_status_post(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<BookingId>,
     Form(form): Form<StatusForm>,
 ) -> AppResult<Response> {
     verify_form(&headers, &staff.csrf, &form.csrf)?;
     let to =
         BookingStatus::parse(&form.to).ok_or_else(|| AppError::bad_request("Unknown status."))?;
-    let actor = StaffActor {
-        user: &staff.user,
-        ip: ip.to_string(),
-    };
+    let actor = staff.actor();
     let change = Change {
         status: Some(to),
         ..Default::default()
@@ -442,8 +395,7 @@ pub async fn view_reschedule_post(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<BookingId>,
     Form(form): Form<RescheduleForm>,
 ) -> AppResult<Response> {
     verify_form(&headers, &staff.csrf, &form.csrf)?;
@@ -455,10 +407,7 @@ pub async fn view_reschedule_post(
         Ok(Some(r)) => r,
         _ => return Ok(back_to(&back, &back, "invalid_slot")),
     };
-    let actor = StaffActor {
-        user: &staff.user,
-        ip: ip.to_string(),
-    };
+    let actor = staff.actor();
     let change = Change {
         reschedule: Some(reschedule),
         ..Default::default()
@@ -481,15 +430,11 @@ pub async fn view_notes_post(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<BookingId>,
     Form(form): Form<NotesForm>,
 ) -> AppResult<Response> {
     verify_form(&headers, &staff.csrf, &form.csrf)?;
-    let actor = StaffActor {
-        user: &staff.user,
-        ip: ip.to_string(),
-    };
+    let actor = staff.actor();
     let change = Change {
         admin_note: Some(form.admin_note),
         sms_enabled: Some(form.sms_enabled.is_some()),
@@ -511,11 +456,15 @@ pub async fn view_today_get(
     let filter = ListQuery {
         date_from: Some(today.to_string()),
         date_to: Some(today.to_string()),
-        per_page: Some(200),
         ..Default::default()
     }
     .parse()
     .map_err(AppError::Validation)?;
+    // One day's jobs are bounded by the slots times the bays: show them all.
+    let filter = manage::Filter {
+        paging: Paging::first(1000),
+        ..filter
+    };
     let (rows, _) = super::admin_api::load_page(&state, filter).await?;
     let technician = !staff.user.role.can(Permission::ManageBookings);
     let c = &state.config;

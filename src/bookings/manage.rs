@@ -8,17 +8,19 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::model::BookingStatus;
-use super::repo::{self, Booking, COLUMNS, Event};
+use super::repo::{self, Attachment, Booking, COLUMNS, Event};
 use super::slots::{Schedule, SlotError, fmt_time, parse_date, parse_time};
-use crate::audit;
+use crate::audit::{self, Actor};
 use crate::auth::access::{Permission, require};
-use crate::auth::repo::User;
-use crate::db::ts;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::ids::{AttachmentId, BookingId, NotificationId};
+use crate::notifications::repo::Notification;
 use crate::state::AppState;
+use crate::web::paging::Paging;
 
 /// The list filters as sent (query string of the page, the API and the CSV).
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// One of the booking statuses.
     pub status: Option<String>,
@@ -30,8 +32,11 @@ pub struct ListQuery {
     pub q: Option<String>,
     /// `date` (default), `-date`, `created`, `-created`, `status`, `name`.
     pub sort: Option<String>,
+    /// From 1.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
-    /// Default 50, at most 200.
+    /// Default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
 }
 
@@ -43,8 +48,7 @@ pub struct Filter {
     pub to: Option<Date>,
     pub q: Option<String>,
     pub sort: &'static str,
-    pub page: u32,
-    pub per_page: u32,
+    pub paging: Paging,
 }
 
 const SORTS: &[(&str, &str)] = &[
@@ -60,6 +64,21 @@ const SORTS: &[(&str, &str)] = &[
 ];
 
 impl ListQuery {
+    /// The canonical query string of these filters on page `page`.
+    pub fn query_string(&self, page: u32) -> String {
+        let given = |v: &Option<String>| v.clone().unwrap_or_default();
+        let per_page = self.per_page.map(|n| n.to_string()).unwrap_or_default();
+        crate::web::layout::query_string(&[
+            ("status", &given(&self.status)),
+            ("date_from", &given(&self.date_from)),
+            ("date_to", &given(&self.date_to)),
+            ("q", &given(&self.q)),
+            ("sort", &given(&self.sort)),
+            ("per_page", &per_page),
+            ("page", &crate::web::paging::page_param(page)),
+        ])
+    }
+
     pub fn parse(&self) -> Result<Filter, FieldErrors> {
         let mut errors = FieldErrors::new();
         let text = |v: &Option<String>| {
@@ -95,7 +114,7 @@ impl ListQuery {
                 "Use date, -date, created, -created, status or name.",
             );
         }
-        let (page, per_page) = crate::web::paging(self.page, self.per_page, &mut errors);
+        let paging = Paging::parse(self.page, self.per_page, 50, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -105,8 +124,7 @@ impl ListQuery {
             to,
             q: text(&self.q).map(|q| q.chars().take(100).collect()),
             sort: sort.unwrap_or(SORTS[0].1),
-            page,
-            per_page,
+            paging,
         })
     }
 }
@@ -163,10 +181,11 @@ pub fn list(conn: &Connection, f: &Filter) -> rusqlite::Result<(Vec<Booking>, i6
     let total: i64 = conn
         .prepare_cached(&format!("SELECT COUNT(*) FROM bookings {where_sql}"))?
         .query_row(params_from_iter(params.iter()), |r| r.get(0))?;
-    let offset = i64::from(f.page - 1) * i64::from(f.per_page);
     let sql = format!(
-        "SELECT {COLUMNS} FROM bookings {where_sql} ORDER BY {} LIMIT {} OFFSET {offset}",
-        f.sort, f.per_page
+        "SELECT {COLUMNS} FROM bookings {where_sql} ORDER BY {} LIMIT {} OFFSET {}",
+        f.sort,
+        f.paging.limit(),
+        f.paging.offset()
     );
     let rows = conn
         .prepare_cached(&sql)?
@@ -200,7 +219,7 @@ pub fn for_each(
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct SentMessage {
     /// The outbox row (its page is `/admin/notifications/{id}`).
-    pub id: String,
+    pub id: NotificationId,
     pub channel: String,
     pub recipient: String,
     pub template: String,
@@ -211,45 +230,33 @@ pub struct SentMessage {
     pub sent_at: Option<String>,
 }
 
-/// An attachment's stored facts.
-#[derive(Debug, Clone)]
-pub struct AttachmentInfo {
-    pub id: String,
-    pub kind: String,
-    pub content_type: String,
-    pub path: String,
-    pub size: i64,
-}
-
-/// A booking's attachments, or just the one named.
-fn attachments(
-    c: &Connection,
-    booking_id: &str,
-    only: Option<&str>,
-) -> rusqlite::Result<Vec<AttachmentInfo>> {
-    c.prepare_cached(
-        "SELECT id, kind, content_type, path, size_bytes FROM booking_attachments
-         WHERE booking_id = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY created_at",
-    )?
-    .query_map(rusqlite::params![booking_id, only], |r| {
-        Ok(AttachmentInfo {
-            id: r.get(0)?,
-            kind: r.get(1)?,
-            content_type: r.get(2)?,
-            path: r.get(3)?,
-            size: r.get(4)?,
-        })
-    })?
-    .collect()
+impl From<Notification> for SentMessage {
+    fn from(n: Notification) -> Self {
+        SentMessage {
+            id: n.id,
+            channel: n.channel,
+            recipient: n.recipient,
+            template: n.template,
+            status: n.status,
+            attempts: n.attempts,
+            error: n.error,
+            created_at: n.created_at,
+            sent_at: n.sent_at,
+        }
+    }
 }
 
 /// One attachment of one booking.
-pub async fn attachment(state: &AppState, booking_id: &str, id: &str) -> AppResult<AttachmentInfo> {
-    let (booking_id, id) = (booking_id.to_owned(), id.to_owned());
+pub async fn attachment(
+    state: &AppState,
+    booking_id: &BookingId,
+    id: &AttachmentId,
+) -> AppResult<Attachment> {
+    let (booking_id, id) = (booking_id.clone(), id.clone());
     state
         .db
-        .read(move |c| -> AppResult<AttachmentInfo> {
-            attachments(c, &booking_id, Some(&id))?
+        .read(move |c| -> AppResult<Attachment> {
+            repo::attachments(c, &booking_id, Some(&id))?
                 .pop()
                 .ok_or(AppError::NotFound)
         })
@@ -260,41 +267,23 @@ pub struct Detail {
     pub booking: Booking,
     pub history: Vec<Event>,
     pub notifications: Vec<SentMessage>,
-    pub attachments: Vec<AttachmentInfo>,
+    pub attachments: Vec<Attachment>,
 }
 
-pub async fn detail(state: &AppState, id: &str) -> AppResult<Detail> {
-    let id = id.to_owned();
+pub async fn detail(state: &AppState, id: &BookingId) -> AppResult<Detail> {
+    let id = id.clone();
     state
         .db
         .read(move |c| -> AppResult<Detail> {
             let booking = repo::find_by_id(c, &id)?.ok_or(AppError::NotFound)?;
-            let history = repo::events(c, &id)?;
-            let notifications = c
-                .prepare_cached(
-                    "SELECT id, channel, recipient, template, status, attempts, error, created_at, sent_at
-                     FROM notifications WHERE booking_id = ?1 ORDER BY created_at, id",
-                )?
-                .query_map([&id], |r| {
-                    Ok(SentMessage {
-                        id: r.get(0)?,
-                        channel: r.get(1)?,
-                        recipient: r.get(2)?,
-                        template: r.get(3)?,
-                        status: r.get(4)?,
-                        attempts: r.get(5)?,
-                        error: r.get(6)?,
-                        created_at: r.get(7)?,
-                        sent_at: r.get(8)?,
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
-            let attachments = attachments(c, &id, None)?;
             Ok(Detail {
                 booking,
-                history,
-                notifications,
-                attachments,
+                history: repo::events(c, &id)?,
+                notifications: crate::notifications::repo::for_booking(c, &id)?
+                    .into_iter()
+                    .map(SentMessage::from)
+                    .collect(),
+                attachments: repo::attachments(c, &id, None)?,
             })
         })
         .await
@@ -353,22 +342,16 @@ pub fn parse_reschedule(
     }
 }
 
-/// Who is acting, for history and audit.
-pub struct StaffActor<'a> {
-    pub user: &'a User,
-    pub ip: String,
-}
-
 /// Applies a change in one write transaction: lifecycle checked in one place
 /// (409 `invalid_transition`), reschedule subject to capacity (409
 /// `slot_full`), a history row per status change, an audit entry.
 pub async fn apply(
     state: &AppState,
-    actor: &StaffActor<'_>,
-    id: &str,
+    actor: &Actor,
+    id: &BookingId,
     change: Change,
 ) -> AppResult<Booking> {
-    require(actor.user.role, change.permission())?;
+    require(actor.role, change.permission())?;
     if let Some((date, time)) = change.reschedule {
         let schedule = Schedule::new(&state.config);
         // Staff may book at short notice or far ahead, but only real slots.
@@ -383,64 +366,63 @@ pub async fn apply(
     }
     let config = state.config.clone();
     let now = state.clock.now();
-    let (user_id, label, ip) = (
-        actor.user.id.clone(),
-        actor.user.name.clone(),
-        actor.ip.clone(),
-    );
-    let id = id.to_owned();
+    let (actor, id) = (actor.clone(), id.clone());
     state
         .db
         .write(move |tx| -> AppResult<Booking> {
             let before = repo::find_by_id(tx, &id)?.ok_or(AppError::NotFound)?;
-            let who = repo::Actor { user_id: Some(&user_id), label: &label };
+            let who = repo::Actor::staff(&actor);
             let mut b = before.clone();
             if let Some((date, time)) = change.reschedule {
                 if !b.status.can_become(BookingStatus::Rescheduled) {
-                    return Err(super::model::invalid_transition(b.status, BookingStatus::Rescheduled));
+                    return Err(super::model::invalid_transition(
+                        b.status,
+                        BookingStatus::Rescheduled,
+                    ));
                 }
-                let taken: i64 = tx
-                    .prepare_cached(
-                        "SELECT COUNT(*) FROM bookings WHERE preferred_date = ?1 AND preferred_time = ?2
-                         AND status <> 'cancelled' AND id <> ?3",
-                    )?
-                    .query_row(rusqlite::params![date.to_string(), fmt_time(time), id], |r| r.get(0))?;
-                if taken >= Schedule::new(&config).capacity() {
-                    let alternatives = repo::next_free_slots(tx, &config, date, time, now, 3)?;
+                if let Some(alternatives) =
+                    repo::slot_full(tx, &config, date, time, Some(&id), now)?
+                {
                     return Err(super::service::slot_full_error(&alternatives));
                 }
-                tx.prepare_cached(
-                    "UPDATE bookings SET preferred_date = ?1, preferred_time = ?2, reminder_sent = 0, updated_at = ?3 WHERE id = ?4",
-                )?
-                .execute(rusqlite::params![date.to_string(), fmt_time(time), ts(now), id])?;
+                repo::move_slot(tx, &id, date, time, now)?;
                 b.preferred_date = date;
                 b.preferred_time = time;
                 let note = format!("moved to {}", repo::when(date, time));
-                b = repo::transition(tx, &config, &b, BookingStatus::Rescheduled, &who, &note, now)?;
+                b = repo::transition(
+                    tx,
+                    &config,
+                    &b,
+                    BookingStatus::Rescheduled,
+                    &who,
+                    &note,
+                    now,
+                )?;
             }
-            if let Some(to) = change.status.filter(|to| change.reschedule.is_none() || *to != BookingStatus::Rescheduled) {
+            if let Some(to) = change
+                .status
+                .filter(|to| change.reschedule.is_none() || *to != BookingStatus::Rescheduled)
+            {
                 b = repo::transition(tx, &config, &b, to, &who, "", now)?;
             }
             if let Some(note) = &change.admin_note {
                 let note: String = note.trim().chars().take(2000).collect();
-                tx.prepare_cached("UPDATE bookings SET admin_note = ?1, updated_at = ?2 WHERE id = ?3")?
-                    .execute(rusqlite::params![note, ts(now), id])?;
+                repo::set_admin_note(tx, &id, &note, now)?;
                 b.admin_note = note;
             }
             if let Some(on) = change.sms_enabled {
-                tx.prepare_cached("UPDATE bookings SET sms_enabled = ?1, updated_at = ?2 WHERE id = ?3")?
-                    .execute(rusqlite::params![on, ts(now), id])?;
+                repo::set_sms_enabled(tx, &id, on, now)?;
                 b.sms_enabled = on;
             }
             let (was, now_is) = diff(&before, &b);
             if was != json!({}) {
                 audit::record(
                     tx,
-                    &audit::Actor { user_id: &user_id, label: &label, ip: Some(&ip) },
+                    &actor,
                     audit::Change {
                         action: "booking.update",
                         entity_type: "booking",
-                        entity_id: &id,
+                        entity_id: id.as_str(),
                         before: was,
                         after: now_is,
                     },

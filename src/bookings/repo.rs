@@ -12,8 +12,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::model::{BookingRef, BookingStatus, ServiceType};
 use super::slots::{Schedule, fmt_time, parse_date, parse_time};
 use crate::config::Config;
-use crate::db::{new_id, ts};
+use crate::db::ts;
 use crate::gateways::{Channel, Message};
+use crate::ids::{AttachmentId, BookingId, UserId};
 use crate::notifications::{self, Subject, messages};
 use crate::phone::Phone;
 
@@ -33,7 +34,7 @@ pub struct NewBooking {
 /// A stored file that belongs to a new booking.
 #[derive(Debug, Clone)]
 pub struct NewAttachment {
-    pub id: String,
+    pub id: AttachmentId,
     pub kind: &'static str,
     pub content_type: &'static str,
     pub path: String,
@@ -43,7 +44,7 @@ pub struct NewAttachment {
 /// A booking as stored.
 #[derive(Debug, Clone)]
 pub struct Booking {
-    pub id: String,
+    pub id: BookingId,
     pub booking_ref: String,
     pub customer_name: String,
     pub customer_phone: String,
@@ -71,8 +72,18 @@ pub struct Event {
 
 /// Who changed a booking.
 pub struct Actor<'a> {
-    pub user_id: Option<&'a str>,
+    pub user_id: Option<&'a UserId>,
     pub label: &'a str,
+}
+
+impl<'a> Actor<'a> {
+    /// A staff member (or the system) as the history shows them.
+    pub fn staff(who: &'a crate::audit::Actor) -> Actor<'a> {
+        Actor {
+            user_id: who.user_id.as_ref(),
+            label: &who.name,
+        }
+    }
 }
 
 impl Actor<'static> {
@@ -148,13 +159,13 @@ pub fn find_by_ref_and_key(
     Ok(find_by_request_key(conn, key)?.filter(|b| b.booking_ref == booking_ref))
 }
 
-pub fn find_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<Booking>> {
+pub fn find_by_id(conn: &Connection, id: &BookingId) -> rusqlite::Result<Option<Booking>> {
     conn.prepare_cached(&format!("SELECT {COLUMNS} FROM bookings WHERE id = ?1"))?
         .query_row([id], from_row)
         .optional()
 }
 
-pub fn events(conn: &Connection, booking_id: &str) -> rusqlite::Result<Vec<Event>> {
+pub fn events(conn: &Connection, booking_id: &BookingId) -> rusqlite::Result<Vec<Event>> {
     let mut stmt = conn.prepare_cached(
         "SELECT from_status, to_status, actor_label, note, created_at FROM booking_events
          WHERE booking_id = ?1 ORDER BY created_at, rowid",
@@ -238,6 +249,102 @@ pub fn next_free_slots(
     Ok(free)
 }
 
+/// The capacity rule, in one place: `None` when the slot at `date` `time`
+/// has room (not counting `except`, the booking being moved), else the next
+/// free slots to offer instead. Must run in the write transaction that then
+/// takes the slot, so concurrent requests can never overbook it.
+pub fn slot_full(
+    tx: &Connection,
+    config: &Config,
+    date: Date,
+    time: Time,
+    except: Option<&BookingId>,
+    now: Timestamp,
+) -> rusqlite::Result<Option<Vec<(Date, Time)>>> {
+    let taken: i64 = tx
+        .prepare_cached(
+            "SELECT COUNT(*) FROM bookings WHERE preferred_date = ?1 AND preferred_time = ?2
+             AND status <> 'cancelled' AND id IS NOT ?3",
+        )?
+        .query_row(params![date.to_string(), fmt_time(time), except], |r| {
+            r.get(0)
+        })?;
+    if taken < Schedule::new(config).capacity() {
+        return Ok(None);
+    }
+    next_free_slots(tx, config, date, time, now, 3).map(Some)
+}
+
+/// Moves a booking to another slot and arms its reminder again.
+pub fn move_slot(
+    tx: &Connection,
+    id: &BookingId,
+    date: Date,
+    time: Time,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "UPDATE bookings SET preferred_date = ?1, preferred_time = ?2, reminder_sent = 0, updated_at = ?3
+         WHERE id = ?4",
+    )?
+    .execute(params![date.to_string(), fmt_time(time), ts(now), id])?;
+    Ok(())
+}
+
+pub fn set_admin_note(
+    tx: &Connection,
+    id: &BookingId,
+    note: &str,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE bookings SET admin_note = ?1, updated_at = ?2 WHERE id = ?3")?
+        .execute(params![note, ts(now), id])?;
+    Ok(())
+}
+
+pub fn set_sms_enabled(
+    tx: &Connection,
+    id: &BookingId,
+    on: bool,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE bookings SET sms_enabled = ?1, updated_at = ?2 WHERE id = ?3")?
+        .execute(params![on, ts(now), id])?;
+    Ok(())
+}
+
+/// An attachment's stored facts.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub id: AttachmentId,
+    pub kind: String,
+    pub content_type: String,
+    pub path: String,
+    pub size: i64,
+}
+
+/// A booking's attachments, or just the one named.
+pub fn attachments(
+    c: &Connection,
+    booking_id: &BookingId,
+    only: Option<&AttachmentId>,
+) -> rusqlite::Result<Vec<Attachment>> {
+    c.prepare_cached(
+        "SELECT id, kind, content_type, path, size_bytes FROM booking_attachments
+         WHERE booking_id = ?1 AND (?2 IS NULL OR id = ?2) ORDER BY created_at",
+    )?
+    .query_map(params![booking_id, only], |r| {
+        Ok(Attachment {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            content_type: r.get(2)?,
+            path: r.get(3)?,
+            size: r.get(4)?,
+        })
+    })?
+    .collect()
+}
+
 /// Creates a booking if its slot has room. Must run in a write transaction:
 /// the count and the insert are then atomic, so concurrent requests can
 /// never overbook a slot, and the per-day sequence can never repeat.
@@ -254,19 +361,12 @@ pub fn create(
     {
         return Ok(Created::Repeat(existing));
     }
-    let schedule = Schedule::new(config);
-    let (date, time) = (new.date.to_string(), fmt_time(new.time));
-    let taken: i64 = tx
-        .prepare_cached(
-            "SELECT COUNT(*) FROM bookings WHERE preferred_date = ?1 AND preferred_time = ?2 AND status <> 'cancelled'",
-        )?
-        .query_row([&date, &time], |r| r.get(0))?;
-    if taken >= schedule.capacity() {
-        let alternatives = next_free_slots(tx, config, new.date, new.time, now, 3)?;
+    if let Some(alternatives) = slot_full(tx, config, new.date, new.time, None, now)? {
         return Ok(Created::SlotFull(alternatives));
     }
-    let booking_ref = next_ref(tx, schedule.today(now))?;
-    let id = new_id();
+    let (date, time) = (new.date.to_string(), fmt_time(new.time));
+    let booking_ref = next_ref(tx, Schedule::new(config).today(now))?;
+    let id = BookingId::new();
     tx.prepare_cached(
         "INSERT INTO bookings (id, booking_ref, customer_name, customer_phone, customer_email, vehicle_reg,
                                service_type, preferred_date, preferred_time, status, notes, request_key, created_at, updated_at)
@@ -336,7 +436,7 @@ fn next_ref(tx: &Connection, day: Date) -> rusqlite::Result<BookingRef> {
 
 pub fn add_event(
     tx: &Connection,
-    booking_id: &str,
+    booking_id: &BookingId,
     from: Option<BookingStatus>,
     to: BookingStatus,
     actor: &Actor<'_>,
@@ -348,7 +448,7 @@ pub fn add_event(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
-            new_id(),
+            crate::db::new_id(),
             booking_id,
             from.map(BookingStatus::as_str),
             to.as_str(),
@@ -574,5 +674,44 @@ fn enqueue_received(
         };
         let staff = messages::new_booking_staff(facts);
         notifications::enqueue_for_staff(tx, config, "new_booking", &staff, about, now)
+    })
+}
+
+/// The dashboard's booking figures for `today` and the week from `monday`.
+#[derive(Debug, Clone)]
+pub struct DayFigures {
+    /// Today's bookings per status, in lifecycle order.
+    pub today_by_status: Vec<(String, i64)>,
+    /// Requested and not yet confirmed, today or later.
+    pub awaiting_confirmation: i64,
+    /// Not cancelled, Monday to Sunday of this week.
+    pub week_bookings: i64,
+}
+
+pub fn day_figures(c: &Connection, today: Date, monday: Date) -> anyhow::Result<DayFigures> {
+    let sunday = monday.checked_add(jiff::Span::new().days(6))?;
+    let today_by_status = c
+        .prepare_cached(
+            "SELECT status, COUNT(*) FROM bookings WHERE preferred_date = ?1
+             GROUP BY status ORDER BY MIN(CASE status
+               WHEN 'requested' THEN 1 WHEN 'confirmed' THEN 2 WHEN 'rescheduled' THEN 3
+               WHEN 'checked_in' THEN 4 WHEN 'in_progress' THEN 5 WHEN 'completed' THEN 6 ELSE 7 END)",
+        )?
+        .query_map([today.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let awaiting_confirmation = c
+        .prepare_cached(
+            "SELECT COUNT(*) FROM bookings WHERE status = 'requested' AND preferred_date >= ?1",
+        )?
+        .query_row([today.to_string()], |r| r.get(0))?;
+    let week_bookings = c
+        .prepare_cached(
+            "SELECT COUNT(*) FROM bookings WHERE preferred_date BETWEEN ?1 AND ?2 AND status <> 'cancelled'",
+        )?
+        .query_row([monday.to_string(), sunday.to_string()], |r| r.get(0))?;
+    Ok(DayFigures {
+        today_by_status,
+        awaiting_confirmation,
+        week_bookings,
     })
 }

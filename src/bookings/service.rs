@@ -12,6 +12,7 @@ use super::slots::{Schedule, parse_date, parse_time};
 use crate::auth::model::Email;
 use crate::config::Config;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::ids::AttachmentId;
 use crate::phone::Phone;
 use crate::state::AppState;
 use crate::upload::UploadError;
@@ -223,7 +224,7 @@ async fn store_attachment(state: &AppState, bytes: Vec<u8>) -> AppResult<NewAtta
                 AppError::Validation(fields)
             }
         })?;
-    let id = crate::db::new_id();
+    let id = AttachmentId::new();
     let path = format!("attachments/{id}.{}", prepared.extension);
     let size = prepared.bytes.len();
     state.uploads.store(&path, prepared.bytes).await?;

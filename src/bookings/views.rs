@@ -268,16 +268,7 @@ pub struct StatusPage<'a> {
 }
 
 pub fn status(c: &Config, p: &StatusPage<'_>) -> Markup {
-    let tz = c.business.timezone.tz();
-    let local = |at: &str| -> String {
-        at.parse::<jiff::Timestamp>()
-            .map(|t| {
-                t.to_zoned(tz.clone())
-                    .strftime("%a %-d %b %Y, %H:%M")
-                    .to_string()
-            })
-            .unwrap_or_default()
-    };
+    let local = |at: &str| layout::local_date_time(c, at);
     layout::public(
         c,
         Page {

@@ -9,31 +9,18 @@ use axum::{
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::api::{LeadQuery, load, parse_change};
 use super::model::{LeadStatus, LeadType};
 use super::repo::{self, Lead};
-use super::service;
-use crate::audit::Who;
+use super::service::{self, Change, LeadQuery};
 use crate::auth::access::{Permission, require};
 use crate::auth::session::{Staff, verify_form};
-use crate::config::Config;
 use crate::error::{AppError, AppResult};
+use crate::ids::LeadId;
 use crate::state::AppState;
-use crate::vehicles::api::media_url;
-use crate::web::client::ClientIp;
+use crate::upload::media_url;
 use crate::web::extract::{Form, Path, Query};
-use crate::web::layout::{self, field, input, select, tel_href, whatsapp_href};
-
-/// A stored UTC time in the business time zone, e.g. "Tue 24 Nov 14:05".
-pub fn local_time(config: &Config, at: &str) -> String {
-    at.parse::<jiff::Timestamp>()
-        .map(|t| {
-            t.to_zoned(config.business.timezone.tz().clone())
-                .strftime("%a %-d %b %H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|_| at.to_owned())
-}
+use crate::web::layout::{self, field, input, local_time, select, tel_href, whatsapp_href};
+use crate::web::paging::pager;
 
 fn status_tag(s: LeadStatus) -> Markup {
     html! { span.badge.{ "badge-" (s.as_str()) } { (s.label()) } }
@@ -64,7 +51,7 @@ pub async fn view_leads_get(
 ) -> AppResult<Markup> {
     require(staff.user.role, Permission::ManageLeads)?;
     let filter = q.parse(&state.config).map_err(AppError::Validation)?;
-    let (rows, total) = load(&state, filter).await?;
+    let list = service::list(&state, filter).await?;
     let c = &state.config;
     let statuses: Vec<(&str, &str)> = std::iter::once(("", "Any status"))
         .chain(LeadStatus::ALL.iter().map(|s| (s.as_str(), s.label())))
@@ -84,12 +71,12 @@ pub async fn view_leads_get(
         @if q.vehicle_id.is_some() {
             p.notice { "Showing the leads about one vehicle. " a href="/admin/leads" { "Show all leads" } }
         }
-        p { (layout::count_of(total, "lead", "leads")) }
+        p { (layout::count_of(list.total, "lead", "leads")) }
         div.table-wrap {
             table.data {
                 thead { tr { th { "Received" } th { "Vehicle" } th { "Who" } th { "Type" } th { "Status" } } }
                 tbody {
-                    @for l in &rows {
+                    @for l in &list.items {
                         tr {
                             td { a href={ "/admin/leads/" (l.id) } { (local_time(c, &l.created_at)) } }
                             td { (vehicle_cell(l)) }
@@ -105,6 +92,7 @@ pub async fn view_leads_get(
                 }
             }
         }
+        (pager(list.paging(), list.total, |p| format!("/admin/leads?{}", q.query_string(p))))
     };
     Ok(layout::admin(
         c,
@@ -124,7 +112,7 @@ pub struct MsgParam {
 pub async fn view_lead_get(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<LeadId>,
     Query(m): Query<MsgParam>,
 ) -> AppResult<Markup> {
     require(staff.user.role, Permission::ManageLeads)?;
@@ -218,13 +206,12 @@ pub async fn view_lead_post(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<LeadId>,
     Form(form): Form<LeadForm>,
 ) -> AppResult<Response> {
     verify_form(&headers, &staff.csrf, &form.csrf)?;
-    let change = parse_change(form.status.as_deref(), form.note)?;
-    let msg = match service::update(&state, &Who::new(&staff.user, ip), &id, change).await {
+    let change = Change::parse(form.status.as_deref(), form.note)?;
+    let msg = match service::update(&state, &staff.actor(), &id, change).await {
         Ok(_) => "saved",
         Err(AppError::Conflict { .. }) => "invalid_transition",
         Err(e) => return Err(e),

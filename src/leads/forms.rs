@@ -10,6 +10,7 @@ use super::model::{InquiryInput, LeadType};
 use super::service;
 use crate::bookings::service::Flag;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::ids::VehicleId;
 use crate::state::AppState;
 
 /// The state of the inquiry forms on a page.
@@ -138,7 +139,7 @@ pub async fn submit(
     state: &AppState,
     ip: IpAddr,
     mut input: InquiryInput,
-    vehicle_id: Option<String>,
+    vehicle_id: Option<VehicleId>,
 ) -> AppResult<Inquiry> {
     let kind = input
         .kind
@@ -149,7 +150,7 @@ pub async fn submit(
         return Ok(Inquiry::Sent(Some(kind)));
     }
     state.limits.inquiries.check(ip)?;
-    input.vehicle_id = vehicle_id;
+    input.vehicle_id = vehicle_id.map(|id| id.to_string());
     match service::create(state, &input).await {
         Ok(_) => Ok(Inquiry::Sent(Some(kind))),
         Err(AppError::Validation(errors)) => Ok(Inquiry::Invalid {

@@ -10,6 +10,7 @@ use crate::bookings::service::Flag;
 use crate::bookings::slots::parse_date;
 use crate::config::Config;
 use crate::error::{AppError, FieldErrors};
+use crate::ids::VehicleId;
 use crate::phone::Phone;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -132,7 +133,7 @@ pub struct InquiryInput {
 /// A checked inquiry, ready to store.
 #[derive(Debug, Clone)]
 pub struct NewLead {
-    pub vehicle_id: Option<String>,
+    pub vehicle_id: Option<VehicleId>,
     pub name: String,
     pub phone: Option<String>,
     pub email: Option<String>,
@@ -204,9 +205,13 @@ impl InquiryInput {
         if !self.consent.as_ref().is_some_and(Flag::is_set) {
             errors.add("consent", "Please agree so that we may contact you.");
         }
-        let vehicle_id = Some(text(&self.vehicle_id))
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned);
+        let vehicle_id = match text(&self.vehicle_id) {
+            "" => None,
+            given => VehicleId::parse(given).or_else(|| {
+                errors.add("vehicle_id", "This is not a vehicle of ours.");
+                None
+            }),
+        };
         match kind {
             Some(kind) if errors.is_empty() => Ok(NewLead {
                 vehicle_id,

@@ -5,12 +5,14 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, params_from_iter};
 
 use super::model::{LeadStatus, LeadType, NewLead};
-use crate::db::{new_id, ts};
+use crate::db::ts;
+use crate::ids::{LeadId, VehicleId};
+use crate::web::paging::Paging;
 
 #[derive(Debug, Clone)]
 pub struct Lead {
-    pub id: String,
-    pub vehicle_id: Option<String>,
+    pub id: LeadId,
+    pub vehicle_id: Option<VehicleId>,
     /// The vehicle's title, if the lead is about one that still exists.
     pub vehicle_title: Option<String>,
     /// The vehicle's first photo (thumbnail path under uploads).
@@ -55,7 +57,7 @@ fn lead(r: &Row<'_>) -> rusqlite::Result<Lead> {
 }
 
 pub fn insert(tx: &Connection, l: &NewLead, now: Timestamp) -> rusqlite::Result<Lead> {
-    let id = new_id();
+    let id = LeadId::new();
     tx.prepare_cached(
         "INSERT INTO leads (id, vehicle_id, name, phone, email, type, message, preferred_date, status, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'new', ?9, ?9)",
@@ -74,7 +76,7 @@ pub fn insert(tx: &Connection, l: &NewLead, now: Timestamp) -> rusqlite::Result<
     find(tx, &id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)
 }
 
-pub fn find(conn: &Connection, id: &str) -> rusqlite::Result<Option<Lead>> {
+pub fn find(conn: &Connection, id: &LeadId) -> rusqlite::Result<Option<Lead>> {
     conn.prepare_cached(&format!("{SELECT} WHERE l.id = ?1"))?
         .query_row([id], lead)
         .optional()
@@ -84,7 +86,7 @@ pub fn find(conn: &Connection, id: &str) -> rusqlite::Result<Option<Lead>> {
 /// (it is never moved later: the 24-hour response figure depends on it).
 pub fn update(
     tx: &Connection,
-    id: &str,
+    id: &LeadId,
     status: LeadStatus,
     note: &str,
     now: Timestamp,
@@ -103,13 +105,12 @@ pub fn update(
 pub struct Filter {
     pub status: Option<LeadStatus>,
     pub kind: Option<LeadType>,
-    pub vehicle_id: Option<String>,
+    pub vehicle_id: Option<VehicleId>,
     /// Created on or after (UTC timestamp text).
     pub from: Option<String>,
     /// Created before (UTC timestamp text).
     pub until: Option<String>,
-    pub page: u32,
-    pub per_page: u32,
+    pub paging: Paging,
 }
 
 /// Newest first, with the total that match.
@@ -144,11 +145,11 @@ pub fn list(conn: &Connection, f: &Filter) -> rusqlite::Result<(Vec<Lead>, i64)>
     let total: i64 = conn
         .prepare_cached(&format!("SELECT COUNT(*) FROM leads l WHERE {cond}"))?
         .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
-    let offset = i64::from(f.page.saturating_sub(1)) * i64::from(f.per_page);
     let rows = conn
         .prepare_cached(&format!(
-            "{SELECT} WHERE {cond} ORDER BY l.created_at DESC, l.id DESC LIMIT {} OFFSET {offset}",
-            f.per_page
+            "{SELECT} WHERE {cond} ORDER BY l.created_at DESC, l.id DESC LIMIT {} OFFSET {}",
+            f.paging.limit(),
+            f.paging.offset()
         ))?
         .query_map(params_from_iter(args.iter()), lead)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -159,4 +160,14 @@ pub fn list(conn: &Connection, f: &Filter) -> rusqlite::Result<(Vec<Lead>, i64)>
 pub fn pending_count(conn: &Connection) -> rusqlite::Result<i64> {
     conn.prepare_cached("SELECT COUNT(*) FROM leads WHERE status = 'new'")?
         .query_row([], |r| r.get(0))
+}
+
+/// The newest `limit` leads nobody has answered yet.
+pub fn newest_unanswered(conn: &Connection, limit: u32) -> rusqlite::Result<Vec<Lead>> {
+    let filter = Filter {
+        status: Some(LeadStatus::New),
+        paging: Paging::first(limit),
+        ..Default::default()
+    };
+    Ok(list(conn, &filter)?.0)
 }

@@ -2,15 +2,20 @@
 //! Both write their side effects in the same transaction: the staff
 //! notification with a new lead, the audit entry with a staff change.
 
+use serde::Deserialize;
 use serde_json::json;
 
 use super::model::{InquiryInput, LeadStatus, LeadType};
-use super::repo::{self, Lead};
-use crate::audit::{self, Who};
+use super::repo::{self, Filter, Lead};
+use crate::audit::{self, Actor};
 use crate::auth::access::{Permission, require};
-use crate::error::{AppError, AppResult};
+use crate::bookings::slots::parse_date;
+use crate::config::Config;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::ids::{LeadId, VehicleId};
 use crate::notifications::{self, Subject, messages};
 use crate::state::AppState;
+use crate::web::paging::{Page, Paging, page_param};
 
 /// Stores an inquiry and queues the "new lead" message for staff.
 /// An inquiry about a vehicle that does not exist is a 404.
@@ -56,9 +61,9 @@ pub struct Change {
     pub note: Option<String>,
 }
 
-pub async fn update(state: &AppState, who: &Who, id: &str, change: Change) -> AppResult<Lead> {
+pub async fn update(state: &AppState, who: &Actor, id: &LeadId, change: Change) -> AppResult<Lead> {
     require(who.role, Permission::ManageLeads)?;
-    let (who, now, id) = (who.clone(), state.clock.now(), id.to_owned());
+    let (who, now, id) = (who.clone(), state.clock.now(), id.clone());
     state
         .db
         .write(move |tx| -> AppResult<Lead> {
@@ -79,11 +84,11 @@ pub async fn update(state: &AppState, who: &Who, id: &str, change: Change) -> Ap
             if now_is != json!({}) {
                 audit::record(
                     tx,
-                    &who.actor(),
+                    &who,
                     audit::Change {
                         action: "lead.update",
                         entity_type: "lead",
-                        entity_id: &id,
+                        entity_id: id.as_str(),
                         before: was,
                         after: now_is,
                     },
@@ -93,6 +98,133 @@ pub async fn update(state: &AppState, who: &Who, id: &str, change: Change) -> Ap
             Ok(after)
         })
         .await
+}
+
+impl Change {
+    /// A status name and a note into a change (422 for an unknown status).
+    pub fn parse(status: Option<&str>, note: Option<String>) -> AppResult<Change> {
+        let status = match status.map(str::trim) {
+            None => None,
+            Some(s) => Some(LeadStatus::parse(s).ok_or_else(|| {
+                let mut f = FieldErrors::new();
+                f.add("status", "Use new, contacted or closed.");
+                AppError::Validation(f)
+            })?),
+        };
+        Ok(Change { status, note })
+    }
+}
+
+/// The staff list filters (the page and the API).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LeadQuery {
+    /// `new`, `contacted` or `closed`.
+    pub status: Option<String>,
+    /// `price_request`, `test_drive_request` or `general`.
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub kind: Option<String>,
+    /// Only the leads about this vehicle.
+    #[param(value_type = Option<String>, format = Uuid)]
+    pub vehicle_id: Option<String>,
+    /// Created on or after this day (`YYYY-MM-DD`, business time zone).
+    pub date_from: Option<String>,
+    /// Created on or before this day.
+    pub date_to: Option<String>,
+    /// From 1.
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    /// Default 50.
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+}
+
+impl LeadQuery {
+    /// The canonical query string of these filters on page `page`.
+    pub fn query_string(&self, page: u32) -> String {
+        let page = page_param(page);
+        let per_page = self.per_page.map(|n| n.to_string()).unwrap_or_default();
+        let given = |v: &Option<String>| v.clone().unwrap_or_default();
+        crate::web::layout::query_string(&[
+            ("status", &given(&self.status)),
+            ("type", &given(&self.kind)),
+            ("vehicle_id", &given(&self.vehicle_id)),
+            ("date_from", &given(&self.date_from)),
+            ("date_to", &given(&self.date_to)),
+            ("per_page", &per_page),
+            ("page", &page),
+        ])
+    }
+
+    pub fn parse(&self, config: &Config) -> Result<Filter, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        let status = given(&self.status).and_then(|s| {
+            LeadStatus::parse(&s).or_else(|| {
+                errors.add("status", "Use new, contacted or closed.");
+                None
+            })
+        });
+        let kind = given(&self.kind).and_then(|s| {
+            LeadType::parse(&s).or_else(|| {
+                errors.add("type", "Use price_request, test_drive_request or general.");
+                None
+            })
+        });
+        let tz = config.business.timezone.tz();
+        let mut day_start = |field: &str, v: &Option<String>, next: bool| {
+            given(v).and_then(|s| match parse_date(&s) {
+                Some(d) => {
+                    let d = if next { d.tomorrow().unwrap_or(d) } else { d };
+                    d.to_zoned(tz.clone())
+                        .ok()
+                        .map(|z| crate::db::ts(z.timestamp()))
+                }
+                None => {
+                    errors.add(field, "Use YYYY-MM-DD.");
+                    None
+                }
+            })
+        };
+        let from = day_start("date_from", &self.date_from, false);
+        let until = day_start("date_to", &self.date_to, true);
+        let vehicle_id = given(&self.vehicle_id).and_then(|s| {
+            VehicleId::parse(&s).or_else(|| {
+                errors.add("vehicle_id", "Not a vehicle id.");
+                None
+            })
+        });
+        let paging = Paging::parse(self.page, self.per_page, 50, &mut errors);
+        let filter = Filter {
+            status,
+            kind,
+            vehicle_id,
+            from,
+            until,
+            paging,
+        };
+        if errors.is_empty() {
+            Ok(filter)
+        } else {
+            Err(errors)
+        }
+    }
+}
+
+/// One page of leads, newest first.
+pub async fn list(state: &AppState, filter: Filter) -> AppResult<Page<Lead>> {
+    let paging = filter.paging;
+    let (items, total) = state
+        .db
+        .read(move |c| repo::list(c, &filter).map_err(AppError::from))
+        .await?;
+    Ok(Page::new(items, paging, total))
 }
 
 /// What the visitor is told after sending an inquiry.

@@ -2,44 +2,39 @@
 //! API: the filtered log, one message, resending a failed one and queueing a
 //! test message (both audited).
 
-use jiff::Timestamp;
-use rusqlite::{Connection, OptionalExtension, ToSql, params, params_from_iter};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
+use super::repo::{self, Filter, Notification};
 use super::{Subject, messages};
-use crate::audit;
+use crate::audit::{self, Actor};
+use crate::auth::access::{Permission, require};
 use crate::auth::model::Email;
-use crate::auth::repo::User;
 use crate::config::Config;
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::gateways::{self, Channel, Message};
+use crate::gateways::{self, Channel};
+use crate::ids::NotificationId;
 use crate::phone::Phone;
 use crate::state::AppState;
-use crate::web::client::ClientIp;
+use crate::web::paging::{Page, Paging};
 
 pub const STATUSES: [&str; 3] = ["queued", "sent", "failed"];
 
 /// The log's filters, as sent by the page and the API.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `queued`, `sent` or `failed`.
     pub status: Option<String>,
     /// `email`, `sms` or `whatsapp`.
     pub channel: Option<String>,
+    /// From 1.
+    #[param(minimum = 1)]
     pub page: Option<u32>,
-    /// Default 50, at most 200.
+    /// Default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
-}
-
-/// Parsed filters.
-#[derive(Debug, Clone)]
-pub struct Filter {
-    status: Option<&'static str>,
-    channel: Option<Channel>,
-    pub page: u32,
-    pub per_page: u32,
 }
 
 impl ListQuery {
@@ -65,149 +60,32 @@ impl ListQuery {
             }
             found
         });
-        let (page, per_page) = crate::web::paging(self.page, self.per_page, &mut errors);
+        let paging = Paging::parse(self.page, self.per_page, 50, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
         Ok(Filter {
             status,
             channel,
-            page,
-            per_page,
+            paging,
         })
-    }
-}
-
-/// One outbox row as staff see it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Notification {
-    pub id: String,
-    pub channel: String,
-    pub recipient: String,
-    pub template: String,
-    /// Email subject; empty for SMS and WhatsApp.
-    pub subject: String,
-    pub text: String,
-    /// `queued`, `sent` or `failed`.
-    pub status: String,
-    pub attempts: i64,
-    /// Why the last attempt failed.
-    pub error: Option<String>,
-    pub booking_id: Option<String>,
-    pub lead_id: Option<String>,
-    pub created_at: String,
-    pub next_attempt_at: String,
-    pub sent_at: Option<String>,
-}
-
-const COLUMNS: &str = "id, channel, recipient, template, payload, status, attempts, error, \
-                       booking_id, lead_id, created_at, next_attempt_at, sent_at";
-
-fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Notification> {
-    let payload: String = r.get(4)?;
-    let message: Message = serde_json::from_str(&payload).unwrap_or(Message {
-        subject: String::new(),
-        text: payload,
-    });
-    Ok(Notification {
-        id: r.get(0)?,
-        channel: r.get(1)?,
-        recipient: r.get(2)?,
-        template: r.get(3)?,
-        subject: message.subject,
-        text: message.text,
-        status: r.get(5)?,
-        attempts: r.get(6)?,
-        error: r.get(7)?,
-        booking_id: r.get(8)?,
-        lead_id: r.get(9)?,
-        created_at: r.get(10)?,
-        next_attempt_at: r.get(11)?,
-        sent_at: r.get(12)?,
-    })
-}
-
-/// One page of the log, newest first, and the total matching.
-pub fn list(conn: &Connection, f: &Filter) -> rusqlite::Result<(Vec<Notification>, i64)> {
-    let mut clauses = Vec::new();
-    let mut args: Vec<&dyn ToSql> = Vec::new();
-    let channel = f.channel.map(Channel::as_str);
-    if let Some(c) = &channel {
-        clauses.push("channel = ?");
-        args.push(c);
-    }
-    if let Some(s) = &f.status {
-        clauses.push("status = ?");
-        args.push(s);
-    }
-    let where_sql = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", clauses.join(" AND "))
-    };
-    let total = conn
-        .prepare_cached(&format!("SELECT COUNT(*) FROM notifications {where_sql}"))?
-        .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
-    let offset = i64::from(f.page - 1) * i64::from(f.per_page);
-    let rows = conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM notifications {where_sql}
-             ORDER BY created_at DESC, id DESC LIMIT {} OFFSET {offset}",
-            f.per_page
-        ))?
-        .query_map(params_from_iter(args.iter()), from_row)?
-        .collect::<Result<_, _>>()?;
-    Ok((rows, total))
-}
-
-pub fn find(conn: &Connection, id: &str) -> rusqlite::Result<Option<Notification>> {
-    conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM notifications WHERE id = ?1"
-    ))?
-    .query_row([id], from_row)
-    .optional()
-}
-
-/// Who is acting, for the audit log.
-pub struct Actor {
-    user_id: String,
-    label: String,
-    ip: String,
-}
-
-impl Actor {
-    pub fn new(user: &User, ip: &ClientIp) -> Actor {
-        Actor {
-            user_id: user.id.clone(),
-            label: user.name.clone(),
-            ip: ip.0.to_string(),
-        }
-    }
-
-    fn record(
-        &self,
-        tx: &Connection,
-        change: audit::Change<'_>,
-        now: Timestamp,
-    ) -> rusqlite::Result<()> {
-        let actor = audit::Actor {
-            user_id: &self.user_id,
-            label: &self.label,
-            ip: Some(&self.ip),
-        };
-        audit::record(tx, &actor, change, now)
     }
 }
 
 /// Queues a failed message again, from a fresh attempt count. Anything but
 /// a failed message is a 409: a queued one is on its way, a sent one arrived.
-pub async fn resend(state: &AppState, actor: Actor, id: &str) -> AppResult<Notification> {
+pub async fn resend(
+    state: &AppState,
+    actor: &Actor,
+    id: &NotificationId,
+) -> AppResult<Notification> {
+    require(actor.role, Permission::ManageNotifications)?;
     let now = state.clock.now();
-    let id = id.to_owned();
+    let (actor, id) = (actor.clone(), id.clone());
     state
         .db
         .write(move |tx| -> AppResult<Notification> {
-            let before = find(tx, &id)?.ok_or(AppError::NotFound)?;
+            let before = repo::find(tx, &id)?.ok_or(AppError::NotFound)?;
             if before.status != "failed" {
                 return Err(AppError::Conflict {
                     code: "not_failed",
@@ -215,20 +93,16 @@ pub async fn resend(state: &AppState, actor: Actor, id: &str) -> AppResult<Notif
                     details: json!({"status": before.status}),
                 });
             }
-            tx.prepare_cached(
-                "UPDATE notifications SET status = 'queued', attempts = 0, error = NULL, next_attempt_at = ?1
-                 WHERE id = ?2",
-            )?
-            .execute(params![crate::db::ts(now), id])?;
+            repo::requeue(tx, &id, now)?;
             let change = audit::Change {
                 action: "notification.resend",
                 entity_type: "notification",
-                entity_id: &id,
+                entity_id: id.as_str(),
                 before: json!({"status": before.status, "attempts": before.attempts}),
                 after: json!({"status": "queued", "attempts": 0}),
             };
-            actor.record(tx, change, now)?;
-            find(tx, &id)?.ok_or(AppError::NotFound)
+            audit::record(tx, &actor, change, now)?;
+            repo::find(tx, &id)?.ok_or(AppError::NotFound)
         })
         .await
 }
@@ -268,12 +142,13 @@ pub fn parse_test(
 /// Queues a test message; returns the new row.
 pub async fn queue_test(
     state: &AppState,
-    actor: Actor,
+    actor: &Actor,
     channel: Channel,
     to: String,
 ) -> AppResult<Notification> {
+    require(actor.role, Permission::ManageNotifications)?;
     let now = state.clock.now();
-    let config = state.config.clone();
+    let (config, actor) = (state.config.clone(), actor.clone());
     state
         .db
         .write(move |tx| -> AppResult<Notification> {
@@ -282,19 +157,31 @@ pub async fn queue_test(
             let change = audit::Change {
                 action: "notification.test",
                 entity_type: "notification",
-                entity_id: &id,
+                entity_id: id.as_str(),
                 before: json!({}),
                 after: json!({"channel": channel.as_str(), "to": to}),
             };
-            actor.record(tx, change, now)?;
-            find(tx, &id)?.ok_or(AppError::NotFound)
+            audit::record(tx, &actor, change, now)?;
+            repo::find(tx, &id)?.ok_or(AppError::NotFound)
         })
         .await
 }
 
-pub async fn load(state: &AppState, filter: Filter) -> AppResult<(Vec<Notification>, i64)> {
+/// One page of the log, newest first.
+pub async fn list(state: &AppState, filter: Filter) -> AppResult<Page<Notification>> {
+    let paging = filter.paging;
+    let (items, total) = state
+        .db
+        .read(move |c| repo::list(c, &filter).map_err(AppError::from))
+        .await?;
+    Ok(Page::new(items, paging, total))
+}
+
+/// One message.
+pub async fn find(state: &AppState, id: &NotificationId) -> AppResult<Notification> {
+    let id = id.clone();
     state
         .db
-        .read(move |c| list(c, &filter).map_err(AppError::from))
+        .read(move |c| repo::find(c, &id)?.ok_or(AppError::NotFound))
         .await
 }

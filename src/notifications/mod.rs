@@ -7,25 +7,28 @@
 pub mod admin;
 pub mod manage;
 pub mod messages;
+pub mod repo;
+pub mod views;
 pub mod worker;
 
 use jiff::Timestamp;
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 
 use crate::{
     config::Config,
-    db::{new_id, ts},
     gateways::{Channel, Message},
+    ids::{BookingId, LeadId, NotificationId},
 };
 
 /// What a message is about, for the notifications log and retries.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Subject<'a> {
-    pub booking_id: Option<&'a str>,
-    pub lead_id: Option<&'a str>,
+    pub booking_id: Option<&'a BookingId>,
+    pub lead_id: Option<&'a LeadId>,
 }
 
-/// Queues one message for sending; returns the new row's id.
+/// Queues one message for sending, in the caller's transaction; returns
+/// the new row's id.
 pub fn enqueue(
     conn: &Connection,
     channel: Channel,
@@ -34,23 +37,8 @@ pub fn enqueue(
     message: &Message,
     about: Subject<'_>,
     now: Timestamp,
-) -> anyhow::Result<String> {
-    let id = new_id();
-    conn.prepare_cached(
-        "INSERT INTO notifications (id, channel, recipient, template, payload, status, next_attempt_at, booking_id, lead_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6, ?7, ?8, ?6)",
-    )?
-    .execute(params![
-            id,
-            channel.as_str(),
-            recipient,
-            template,
-            serde_json::to_string(message)?,
-            ts(now),
-            about.booking_id,
-            about.lead_id,
-        ])?;
-    Ok(id)
+) -> anyhow::Result<NotificationId> {
+    repo::insert(conn, channel, recipient, template, message, about, now)
 }
 
 /// Queues a message for every staff address in `[business]`: email to

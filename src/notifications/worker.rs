@@ -21,11 +21,11 @@ use std::{panic::AssertUnwindSafe, sync::Arc, time::Duration};
 use futures_util::FutureExt;
 
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::Connection;
 use tokio::sync::watch;
 
-use crate::db::ts;
-use crate::gateways::{Channel, Message, Providers, SendError};
+use super::repo;
+use crate::gateways::{Providers, SendError};
 use crate::state::AppState;
 
 /// Attempts before a message is given up as `failed` (about two hours of retries).
@@ -37,65 +37,29 @@ const FIRST_BACKOFF: SignedDuration = SignedDuration::from_mins(1);
 /// The longest the worker sleeps without looking at the queue.
 const POLL: Duration = Duration::from_secs(30);
 
-/// A row claimed for sending.
-#[derive(Debug)]
-pub struct Claimed {
-    pub id: String,
-    pub channel: Option<Channel>,
-    pub recipient: String,
-    pub message: Result<Message, String>,
-    /// Including this one.
-    pub attempts: i64,
-}
+/// A row claimed for sending; `attempts` includes this one.
+pub type Claimed = repo::Queued;
 
 /// Claims the queued row that is due first, if any. A row whose attempts
 /// were all used up by sends that never recorded an outcome (crashes) is
 /// failed here instead of being tried forever.
 pub fn claim_next(tx: &Connection, now: Timestamp) -> anyhow::Result<Option<Claimed>> {
     loop {
-        let Some(row) = next_queued(tx, now)? else {
+        let Some(mut row) = repo::next_queued(tx, now)? else {
             return Ok(None);
         };
+        row.attempts += 1;
         if row.attempts > MAX_ATTEMPTS {
-            tx.prepare_cached(
-                "UPDATE notifications SET status = 'failed', error = ?1 WHERE id = ?2",
-            )?
-            .execute(params![INTERRUPTED, row.id])?;
+            repo::mark_failed(tx, &row.id, INTERRUPTED)?;
             continue;
         }
-        tx.prepare_cached(
-            "UPDATE notifications SET attempts = ?1, next_attempt_at = ?2, error = NULL WHERE id = ?3",
-        )?
-        .execute(params![row.attempts, ts(now.saturating_add(LEASE)?), row.id])?;
+        repo::lease(tx, &row.id, row.attempts, now.saturating_add(LEASE)?)?;
         return Ok(Some(row));
     }
 }
 
 /// The error of a message given up because its sends kept being cut short.
 const INTERRUPTED: &str = "every attempt was interrupted (the server stopped mid-send)";
-
-/// The queued row due first, with its attempt count already incremented.
-fn next_queued(tx: &Connection, now: Timestamp) -> anyhow::Result<Option<Claimed>> {
-    let row = tx
-        .prepare_cached(
-            "SELECT id, channel, recipient, payload, attempts FROM notifications
-             WHERE status = 'queued' AND next_attempt_at <= ?1
-             ORDER BY next_attempt_at, id LIMIT 1",
-        )?
-        .query_row([ts(now)], |r| {
-            let channel: String = r.get(1)?;
-            let payload: String = r.get(3)?;
-            Ok(Claimed {
-                id: r.get(0)?,
-                channel: Channel::parse(&channel),
-                recipient: r.get(2)?,
-                message: serde_json::from_str(&payload).map_err(|e| e.to_string()),
-                attempts: r.get::<_, i64>(4)? + 1,
-            })
-        })
-        .optional()?;
-    Ok(row)
-}
 
 /// How long to wait before attempt `attempts + 1`.
 pub fn backoff(attempts: i64) -> SignedDuration {
@@ -111,35 +75,20 @@ pub fn record(
     now: Timestamp,
 ) -> anyhow::Result<()> {
     match outcome {
-        Ok(()) => tx.prepare_cached(
-            "UPDATE notifications SET status = 'sent', sent_at = ?1, error = NULL WHERE id = ?2",
-        )?
-        .execute(params![ts(now), job.id])?,
-        Err(e) if e.permanent || job.attempts >= MAX_ATTEMPTS => tx
-            .prepare_cached("UPDATE notifications SET status = 'failed', error = ?1 WHERE id = ?2")?
-            .execute(params![e.message, job.id])?,
-        Err(e) => tx
-            .prepare_cached(
-                "UPDATE notifications SET next_attempt_at = ?1, error = ?2 WHERE id = ?3",
-            )?
-            .execute(params![
-                ts(now.saturating_add(backoff(job.attempts))?),
-                e.message,
-                job.id
-            ])?,
-    };
+        Ok(()) => repo::mark_sent(tx, &job.id, now)?,
+        Err(e) if e.permanent || job.attempts >= MAX_ATTEMPTS => {
+            repo::mark_failed(tx, &job.id, &e.message)?
+        }
+        Err(e) => repo::retry_at(
+            tx,
+            &job.id,
+            &e.message,
+            now.saturating_add(backoff(job.attempts))?,
+        )?,
+    }
     Ok(())
 }
 
-/// When the next queued row falls due, if any.
-fn next_due(conn: &Connection) -> anyhow::Result<Option<Timestamp>> {
-    let next: Option<String> = conn
-        .prepare_cached("SELECT MIN(next_attempt_at) FROM notifications WHERE status = 'queued'")?
-        .query_row([], |r| r.get(0))?;
-    Ok(next.and_then(|t| t.parse().ok()))
-}
-
-/// Sends one claimed message through its channel's provider.
 async fn deliver(providers: &Providers, job: &Claimed) -> Result<(), SendError> {
     let channel = job
         .channel
@@ -165,10 +114,10 @@ pub async fn send_one(state: &AppState, providers: &Providers) -> anyhow::Result
     };
     let outcome = deliver(providers, &job).await;
     match &outcome {
-        Ok(()) => tracing::info!(id = job.id, attempt = job.attempts, "message sent"),
+        Ok(()) => tracing::info!(id = %job.id, attempt = job.attempts, "message sent"),
         Err(e) => {
             tracing::warn!(
-                id = job.id,
+                id = %job.id,
                 attempt = job.attempts,
                 error = e.message,
                 "message not sent"
@@ -216,7 +165,12 @@ pub async fn run(state: AppState, providers: Arc<Providers>, mut stop: watch::Re
 
 /// How long until the next queued row is due, at most `POLL`.
 async fn until_next_due(state: &AppState) -> Duration {
-    let next = state.db.read(next_due).await.ok().flatten();
+    let next = state
+        .db
+        .read(|c| repo::next_due(c).map_err(anyhow::Error::from))
+        .await
+        .ok()
+        .flatten();
     let now = state.clock.now();
     match next {
         // Already due (it came due just now): look again at once.
@@ -231,7 +185,7 @@ async fn until_next_due(state: &AppState) -> Duration {
 mod tests {
     use super::*;
     use crate::db::Db;
-    use crate::gateways::Channel;
+    use crate::gateways::{Channel, Message};
     use crate::notifications::{Subject, enqueue};
 
     async fn outbox_with(n: usize) -> (tempfile::TempDir, Db, Timestamp) {

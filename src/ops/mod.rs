@@ -5,11 +5,16 @@
 pub mod jobs;
 pub mod settings;
 
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::state::AppState;
+
+/// The settings page; `/healthz` is registered with the API in `crate::api`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/admin/settings", get(settings::view_settings_get))
+}
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

@@ -25,7 +25,7 @@ pub async fn view_settings_get(
     // `Secret` serialises as "<redacted>", so this can never show one.
     let effective = toml::to_string_pretty(state.config.as_ref()).map_err(anyhow::Error::from)?;
     let body = html! {
-        (crate::notifications::admin::test_forms(&state.config, &staff.csrf, params.msg.as_deref()))
+        (crate::notifications::views::test_forms(&state.config, &staff.csrf, params.msg.as_deref()))
         section.panel {
             h2 { "Effective configuration" }
             p.muted {

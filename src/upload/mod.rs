@@ -179,6 +179,12 @@ pub struct Prepared {
     pub content_type: &'static str,
 }
 
+/// The public URL of a stored file (`rel` is its path under the uploads
+/// directory; `/media/` serves that directory).
+pub fn media_url(rel: &str) -> String {
+    format!("/media/{rel}")
+}
+
 /// The uploads directory and the bound on concurrent image decodes (each can
 /// take a few hundred MB at the limit; a 1–2 core box decodes one at a time).
 pub struct Uploads {

@@ -10,21 +10,20 @@ use axum::{
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::api::{load, media_url};
-use super::browse::{BrowseQuery, parse_number};
+use super::browse::{BrowseQuery, href, parse_number};
 use super::manage::{self, ImageChange};
 use super::model::{Condition, VehicleData, VehiclePatch, VehicleStatus, price_label};
 use super::repo::{Image, Listed, Vehicle};
-use crate::audit::Who;
 use crate::auth::access::{Permission, require};
 use crate::auth::session::{Staff, verify_form};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::ids::{ImageId, VehicleId};
 use crate::state::AppState;
-use crate::upload::{Part, PartReader};
+use crate::upload::{Part, PartReader, media_url};
 use crate::web::back_to;
-use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::{self, field, input, select};
+use crate::web::paging::pager;
 
 #[derive(Deserialize, Default)]
 pub struct MsgParam {
@@ -83,7 +82,7 @@ pub async fn view_vehicles_get(
     q.status.get_or_insert_with(|| "any".into());
     q.per_page.get_or_insert_with(|| "50".into());
     let filter = q.parse().map_err(AppError::Validation)?;
-    let (rows, total) = load(&state, filter.clone()).await?;
+    let list = manage::list(&state, filter.clone()).await?;
     let c = &state.config;
     let back = uri
         .path_and_query()
@@ -107,11 +106,11 @@ pub async fn view_vehicles_get(
                 button.btn.btn-secondary type="submit" { "Filter" }
             }
         }
-        p { (layout::count_of(total, "vehicle", "vehicles")) }
+        p { (layout::count_of(list.total, "vehicle", "vehicles")) }
         ul.admin-vehicles {
-            @for l in &rows { (admin_card(c, l, &staff.csrf, &back)) }
+            @for l in &list.items { (admin_card(c, l, &staff.csrf, &back)) }
         }
-        (super::pages::pager("/admin/vehicles", &filter, total))
+        (pager(filter.paging, list.total, |p| href("/admin/vehicles", &filter, p)))
     };
     Ok(layout::admin(
         c,
@@ -338,11 +337,10 @@ pub async fn view_new_post(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,
-    ClientIp(ip): ClientIp,
     Form(form): Form<VehicleForm>,
 ) -> AppResult<Response> {
     verify_form(&headers, &staff.csrf, &form.csrf)?;
-    let who = Who::new(&staff.user, ip);
+    let who = staff.actor();
     let result = match checked(&form, &VehicleData::default()) {
         Ok(patch) => manage::create(&state, &who, patch).await,
         Err(errors) => Err(AppError::Validation(errors)),
@@ -417,7 +415,7 @@ fn edit_page(
     let body = html! {
         (flash(m))
         p {
-            a href=(super::pages::vehicle_path(v)) { "View public page" } " · "
+            a href=(super::model::vehicle_path(&v.id, &v.data.title)) { "View public page" } " · "
             a href={ "/admin/leads?vehicle_id=" (v.id) } { "Leads about this car" } " · "
             span.badge.{ "badge-" (v.data.status.as_str()) } { (v.data.status.label()) }
         }
@@ -447,7 +445,7 @@ fn edit_page(
 pub async fn view_edit_get(
     State(state): State<AppState>,
     staff: Staff,
-    Path(id): Path<String>,
+    Path(id): Path<VehicleId>,
     Query(m): Query<MsgParam>,
 ) -> AppResult<Markup> {
     require(staff.user.role, Permission::ManageVehicles)?;
@@ -469,14 +467,13 @@ pub async fn view_edit_post(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<VehicleId>,
     Form(form): Form<VehicleForm>,
 ) -> AppResult<Response> {
     verify_form(&headers, &staff.csrf, &form.csrf)?;
     let (v, images) = manage::find(&state, &id).await?;
     let result = match checked(&form, &v.data) {
-        Ok(patch) => manage::update(&state, &Who::new(&staff.user, ip), &id, patch).await,
+        Ok(patch) => manage::update(&state, &staff.actor(), &id, patch).await,
         Err(errors) => Err(AppError::Validation(errors)),
     };
     match result {
@@ -511,8 +508,7 @@ pub async fn view_status_post(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<VehicleId>,
     Form(form): Form<StatusForm>,
 ) -> AppResult<Response> {
     verify_form(&headers, &staff.csrf, &form.csrf)?;
@@ -520,7 +516,7 @@ pub async fn view_status_post(
         status: Some(form.to),
         ..Default::default()
     };
-    manage::update(&state, &Who::new(&staff.user, ip), &id, patch).await?;
+    manage::update(&state, &staff.actor(), &id, patch).await?;
     Ok(back_to(&form.back, "/admin/vehicles", "saved"))
 }
 
@@ -536,15 +532,14 @@ pub async fn view_delete_post(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<VehicleId>,
     Form(form): Form<DeleteForm>,
 ) -> AppResult<Response> {
     verify_form(&headers, &staff.csrf, &form.csrf)?;
     if form.confirm.as_deref() != Some("yes") {
         return Ok(Redirect::to(&format!("/admin/vehicles/{id}#photos")).into_response());
     }
-    manage::delete(&state, &Who::new(&staff.user, ip), &id).await?;
+    manage::delete(&state, &staff.actor(), &id).await?;
     Ok(Redirect::to("/admin/vehicles?msg=deleted").into_response())
 }
 
@@ -557,11 +552,10 @@ pub async fn view_photos_post(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<VehicleId>,
     multipart: Multipart,
 ) -> AppResult<Response> {
-    let who = Who::new(&staff.user, ip);
+    let who = staff.actor();
     let mut parts = PartReader::new(multipart, "image");
     let (mut checked, mut added, mut refused) = (false, 0, Vec::new());
     while let Some(part) = parts.next().await? {
@@ -626,12 +620,11 @@ pub async fn view_photo_post(
     State(state): State<AppState>,
     staff: Staff,
     headers: HeaderMap,
-    ClientIp(ip): ClientIp,
-    Path((id, image_id)): Path<(String, String)>,
+    Path((id, image_id)): Path<(VehicleId, ImageId)>,
     Form(form): Form<PhotoForm>,
 ) -> AppResult<Response> {
     verify_form(&headers, &staff.csrf, &form.csrf)?;
-    let who = Who::new(&staff.user, ip);
+    let who = staff.actor();
     let (_, images) = manage::find(&state, &id).await?;
     let index = images
         .iter()

@@ -11,26 +11,22 @@ use utoipa::ToSchema;
 
 use super::browse::{BrowseQuery, query_string};
 use super::manage::{self, ImageChange};
-use super::model::{Condition, VehiclePatch, VehicleStatus};
-use super::repo::{self, Filter, Image, Listed, Vehicle};
-use crate::audit::Who;
+use super::model::{Condition, VehiclePatch, VehicleStatus, vehicle_path};
+use super::repo::{Image, Listed, Vehicle};
 use crate::auth::access::{Permission, require};
 use crate::auth::session::ApiStaff;
 use crate::config::Config;
 use crate::error::{AppError, AppResult, ErrorBody, FieldErrors};
+use crate::ids::{ImageId, VehicleId};
 use crate::state::AppState;
-use crate::web::client::ClientIp;
+use crate::upload::media_url;
 use crate::web::extract::{Json, Path, Query};
-
-/// Public URL path of a stored upload.
-pub fn media_url(rel: &str) -> String {
-    format!("/media/{rel}")
-}
+use crate::web::paging::Page;
 
 /// A listing in a list.
 #[derive(Serialize, ToSchema)]
 pub struct VehicleSummary {
-    id: String,
+    id: VehicleId,
     title: String,
     make: String,
     model: String,
@@ -63,22 +59,14 @@ impl VehicleSummary {
             location: v.data.location.clone(),
             status: v.data.status,
             thumbnail_url: l.cover.as_ref().map(|i| media_url(&i.thumb_path)),
-            url: super::pages::vehicle_path(v),
+            url: vehicle_path(&v.id, &v.data.title),
         }
     }
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct VehicleList {
-    items: Vec<VehicleSummary>,
-    page: u32,
-    per_page: u32,
-    total: i64,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct ImageJson {
-    id: String,
+    id: ImageId,
     url: String,
     thumb_url: String,
     alt_text: String,
@@ -102,7 +90,7 @@ impl From<&Image> for ImageJson {
 /// A whole listing.
 #[derive(Serialize, ToSchema)]
 pub struct VehicleDetail {
-    id: String,
+    id: VehicleId,
     title: String,
     make: String,
     model: String,
@@ -145,18 +133,11 @@ impl VehicleDetail {
             features: d.features.clone(),
             status: d.status,
             images: images.iter().map(ImageJson::from).collect(),
-            url: super::pages::vehicle_path(v),
+            url: vehicle_path(&v.id, &v.data.title),
             created_at: v.created_at.clone(),
             updated_at: v.updated_at.clone(),
         }
     }
-}
-
-pub async fn load(state: &AppState, filter: Filter) -> AppResult<(Vec<Listed>, i64)> {
-    state
-        .db
-        .read(move |c| repo::list(c, &filter).map_err(AppError::from))
-        .await
 }
 
 const JSON: &str = "application/json";
@@ -172,7 +153,7 @@ fn json_bytes<T: Serialize>(value: &T) -> AppResult<Vec<u8>> {
     tag = "vehicles",
     params(BrowseQuery),
     responses(
-        (status = 200, body = VehicleList, description = "With ETag; 304 on If-None-Match"),
+        (status = 200, body = Page<VehicleSummary>, description = "With ETag; 304 on If-None-Match"),
         (status = 422, body = ErrorBody),
     )
 )]
@@ -182,19 +163,10 @@ pub async fn list(
     Query(q): Query<BrowseQuery>,
 ) -> AppResult<Response> {
     let filter = q.parse().map_err(AppError::Validation)?;
-    let key = format!("api:list?{}", query_string(&filter, filter.page));
+    let key = format!("api:list?{}", query_string(&filter, filter.paging.page));
     let render = async {
-        let (page, per_page) = (filter.page, filter.per_page);
-        let (rows, total) = load(&state, filter).await?;
-        json_bytes(&VehicleList {
-            items: rows
-                .iter()
-                .map(|l| VehicleSummary::new(&state.config, l))
-                .collect(),
-            page,
-            per_page,
-            total,
-        })
+        let list = manage::list(&state, filter).await?;
+        json_bytes(&list.map(|l| VehicleSummary::new(&state.config, &l)))
     };
     state.pages.serve(key, &headers, JSON, render).await
 }
@@ -204,13 +176,13 @@ pub async fn list(
     get,
     path = "/v1/vehicles/{id}",
     tag = "vehicles",
-    params(("id" = String, Path)),
+    params(("id" = VehicleId, Path, description = "The vehicle's id")),
     responses((status = 200, body = VehicleDetail), (status = 404, body = ErrorBody))
 )]
 pub async fn detail(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Path(id): Path<VehicleId>,
 ) -> AppResult<Response> {
     let render = async {
         let (v, images) = manage::find(&state, &id).await?;
@@ -228,7 +200,7 @@ pub async fn detail(
     security(("bearer" = [])),
     params(BrowseQuery),
     responses(
-        (status = 200, body = VehicleList),
+        (status = 200, body = Page<VehicleSummary>),
         (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody),
         (status = 422, body = ErrorBody),
@@ -238,21 +210,14 @@ pub async fn admin_list(
     State(state): State<AppState>,
     staff: ApiStaff,
     Query(mut q): Query<BrowseQuery>,
-) -> AppResult<axum::Json<VehicleList>> {
+) -> AppResult<axum::Json<Page<VehicleSummary>>> {
     require(staff.user.role, Permission::ManageVehicles)?;
     q.status.get_or_insert_with(|| "any".into());
     let filter = q.parse().map_err(AppError::Validation)?;
-    let (page, per_page) = (filter.page, filter.per_page);
-    let (rows, total) = load(&state, filter).await?;
-    Ok(axum::Json(VehicleList {
-        items: rows
-            .iter()
-            .map(|l| VehicleSummary::new(&state.config, l))
-            .collect(),
-        page,
-        per_page,
-        total,
-    }))
+    let list = manage::list(&state, filter).await?;
+    Ok(axum::Json(
+        list.map(|l| VehicleSummary::new(&state.config, &l)),
+    ))
 }
 
 /// Creates a listing: `make`, `model`, `year` and `condition` are required;
@@ -273,10 +238,9 @@ pub async fn admin_list(
 pub async fn admin_create(
     State(state): State<AppState>,
     staff: ApiStaff,
-    ClientIp(ip): ClientIp,
     Json(patch): Json<VehiclePatch>,
 ) -> AppResult<(StatusCode, axum::Json<VehicleDetail>)> {
-    let who = Who::new(&staff.user, ip);
+    let who = staff.actor();
     let v = manage::create(&state, &who, patch).await?;
     Ok((
         StatusCode::CREATED,
@@ -290,7 +254,7 @@ pub async fn admin_create(
     path = "/v1/admin/vehicles/{id}",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = VehicleId, Path, description = "The vehicle's id")),
     request_body = VehiclePatch,
     responses(
         (status = 200, body = VehicleDetail),
@@ -303,11 +267,10 @@ pub async fn admin_create(
 pub async fn admin_update(
     State(state): State<AppState>,
     staff: ApiStaff,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<VehicleId>,
     Json(patch): Json<VehiclePatch>,
 ) -> AppResult<axum::Json<VehicleDetail>> {
-    let who = Who::new(&staff.user, ip);
+    let who = staff.actor();
     manage::update(&state, &who, &id, patch).await?;
     let (v, images) = manage::find(&state, &id).await?;
     Ok(axum::Json(VehicleDetail::new(&state.config, &v, &images)))
@@ -319,7 +282,7 @@ pub async fn admin_update(
     path = "/v1/admin/vehicles/{id}",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = VehicleId, Path, description = "The vehicle's id")),
     responses(
         (status = 204),
         (status = 401, body = ErrorBody),
@@ -330,16 +293,15 @@ pub async fn admin_update(
 pub async fn admin_delete(
     State(state): State<AppState>,
     staff: ApiStaff,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<VehicleId>,
 ) -> AppResult<StatusCode> {
-    manage::delete(&state, &Who::new(&staff.user, ip), &id).await?;
+    manage::delete(&state, &staff.actor(), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct ImageCreated {
-    id: String,
+    id: ImageId,
     url: String,
     thumb_url: String,
 }
@@ -351,7 +313,7 @@ pub struct ImageCreated {
     path = "/v1/admin/vehicles/{id}/images",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = String, Path)),
+    params(("id" = VehicleId, Path, description = "The vehicle's id")),
     request_body(content_type = "multipart/form-data", description = "`image` (JPEG, PNG or WebP, at most 5 MB) and optional `alt_text`"),
     responses(
         (status = 201, body = ImageCreated),
@@ -366,8 +328,7 @@ pub struct ImageCreated {
 pub async fn admin_add_image(
     State(state): State<AppState>,
     staff: ApiStaff,
-    ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    Path(id): Path<VehicleId>,
     multipart: Multipart,
 ) -> AppResult<Response> {
     require(staff.user.role, Permission::ManageVehicles)?;
@@ -379,7 +340,7 @@ pub async fn admin_add_image(
     };
     let bytes = file.bytes.ok_or(AppError::PayloadTooLarge)?;
     let alt = form.fields.remove("alt_text").unwrap_or_default();
-    let img = manage::add_image(&state, &Who::new(&staff.user, ip), &id, bytes, &alt).await?;
+    let img = manage::add_image(&state, &staff.actor(), &id, bytes, &alt).await?;
     let created = ImageCreated {
         url: media_url(&img.large_path),
         thumb_url: media_url(&img.thumb_path),
@@ -394,7 +355,7 @@ pub async fn admin_add_image(
     path = "/v1/admin/vehicles/{id}/images/{image_id}",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = String, Path), ("image_id" = String, Path)),
+    params(("id" = VehicleId, Path, description = "The vehicle's id"), ("image_id" = ImageId, Path, description = "The photo's id")),
     request_body = ImageChange,
     responses(
         (status = 200, body = ImageJson),
@@ -406,11 +367,10 @@ pub async fn admin_add_image(
 pub async fn admin_update_image(
     State(state): State<AppState>,
     staff: ApiStaff,
-    ClientIp(ip): ClientIp,
-    Path((id, image_id)): Path<(String, String)>,
+    Path((id, image_id)): Path<(VehicleId, ImageId)>,
     Json(change): Json<ImageChange>,
 ) -> AppResult<axum::Json<ImageJson>> {
-    let who = Who::new(&staff.user, ip);
+    let who = staff.actor();
     let img = manage::change_image(&state, &who, &id, &image_id, change).await?;
     Ok(axum::Json(ImageJson::from(&img)))
 }
@@ -421,7 +381,7 @@ pub async fn admin_update_image(
     path = "/v1/admin/vehicles/{id}/images/{image_id}",
     tag = "admin",
     security(("bearer" = [])),
-    params(("id" = String, Path), ("image_id" = String, Path)),
+    params(("id" = VehicleId, Path, description = "The vehicle's id"), ("image_id" = ImageId, Path, description = "The photo's id")),
     responses(
         (status = 204),
         (status = 401, body = ErrorBody),
@@ -432,9 +392,8 @@ pub async fn admin_update_image(
 pub async fn admin_delete_image(
     State(state): State<AppState>,
     staff: ApiStaff,
-    ClientIp(ip): ClientIp,
-    Path((id, image_id)): Path<(String, String)>,
+    Path((id, image_id)): Path<(VehicleId, ImageId)>,
 ) -> AppResult<StatusCode> {
-    manage::delete_image(&state, &Who::new(&staff.user, ip), &id, &image_id).await?;
+    manage::delete_image(&state, &staff.actor(), &id, &image_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,10 +7,10 @@ use serde::Deserialize;
 use super::model::{Condition, VehicleStatus};
 use super::repo::{Filter, Sort};
 use crate::error::FieldErrors;
+use crate::web::paging::{MAX_PER_PAGE, Paging};
 
-/// Default and largest page sizes (SPEC §5).
+/// The default page size of the stock lists (SPEC §5).
 pub const PER_PAGE: u32 = 20;
-pub const MAX_PER_PAGE: u32 = 100;
 
 /// The query string of `/vehicles` and `GET /v1/vehicles`. Everything is
 /// text so a bad value is reported by name instead of failing the whole
@@ -123,10 +123,22 @@ impl BrowseQuery {
             statuses,
             q: text(&self.q),
             sort,
-            page: u32::try_from(page).unwrap_or(u32::MAX),
-            per_page: u32::try_from(per_page).unwrap_or(PER_PAGE),
+            paging: Paging {
+                page: u32::try_from(page).unwrap_or(u32::MAX),
+                per_page: u32::try_from(per_page).unwrap_or(PER_PAGE),
+            },
         };
         (filter, errors)
+    }
+}
+
+/// The link to page `page` of this filter's results under `path`.
+pub fn href(path: &str, f: &Filter, page: u32) -> String {
+    let q = query_string(f, page);
+    if q.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{q}")
     }
 }
 
@@ -159,7 +171,7 @@ pub fn query_string(f: &Filter, page: u32) -> String {
     );
     put(
         "per_page",
-        (f.per_page != PER_PAGE).then(|| f.per_page.to_string()),
+        (f.paging.per_page != PER_PAGE).then(|| f.paging.per_page.to_string()),
     );
     put("page", (page > 1).then(|| page.to_string()));
     parts
@@ -198,7 +210,7 @@ mod tests {
             f.statuses,
             [VehicleStatus::Available, VehicleStatus::Reserved]
         );
-        assert_eq!((f.page, f.per_page, f.sort), (1, 20, Sort::Newest));
+        assert_eq!((f.paging, f.sort), (Paging::first(20), Sort::Newest));
         assert_eq!(query_string(&f, 1), "");
     }
 

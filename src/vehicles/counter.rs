@@ -10,16 +10,14 @@
 use axum::http::{HeaderMap, header};
 
 use crate::auth::session::SESSION_COOKIE;
+use crate::ids::VehicleId;
 use crate::state::AppState;
-
-/// A page view of a vehicle: (vehicle id, business day `YYYY-MM-DD`).
-pub type ViewKey = (String, String);
 
 /// Counts a view of `vehicle_id` on `day` (YYYY-MM-DD, business time zone)
 /// unless the request comes from a bot or a signed-in staff member.
-pub fn record(state: &AppState, headers: &HeaderMap, vehicle_id: &str, day: String) {
+pub fn record(state: &AppState, headers: &HeaderMap, vehicle_id: &VehicleId, day: String) {
     if counts(headers) {
-        state.views.add((vehicle_id.to_owned(), day));
+        state.views.add((vehicle_id.clone(), day));
     }
 }
 

@@ -5,32 +5,33 @@
 use serde_json::{Value, json};
 
 use super::model::{VehicleData, VehiclePatch};
-use super::repo::{self, Image, Vehicle};
-use crate::audit::{self, Who};
+use super::repo::{self, Filter, Image, Listed, Vehicle};
+use crate::audit::{self, Actor};
 use crate::auth::access::{Permission, require};
-use crate::db::new_id;
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::ids::{ImageId, VehicleId};
 use crate::state::AppState;
 use crate::upload::UploadError;
+use crate::web::paging::Page;
 
 /// Photos per listing: plenty for a car, and a bound on disk use.
 pub const MAX_PHOTOS: usize = 40;
 
 fn record(
     tx: &rusqlite::Connection,
-    who: &Who,
+    who: &Actor,
     action: &str,
-    id: &str,
+    id: &VehicleId,
     (before, after): (Value, Value),
     now: jiff::Timestamp,
 ) -> rusqlite::Result<()> {
     audit::record(
         tx,
-        &who.actor(),
+        who,
         audit::Change {
             action,
             entity_type: "vehicle",
-            entity_id: id,
+            entity_id: id.as_str(),
             before,
             after,
         },
@@ -42,9 +43,19 @@ fn snapshot(v: &VehicleData) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
+/// One page of listings (each with its cover photo).
+pub async fn list(state: &AppState, filter: Filter) -> AppResult<Page<Listed>> {
+    let paging = filter.paging;
+    let (items, total) = state
+        .db
+        .read(move |c| repo::list(c, &filter).map_err(AppError::from))
+        .await?;
+    Ok(Page::new(items, paging, total))
+}
+
 /// A listing and its photos.
-pub async fn find(state: &AppState, id: &str) -> AppResult<(Vehicle, Vec<Image>)> {
-    let id = id.to_owned();
+pub async fn find(state: &AppState, id: &VehicleId) -> AppResult<(Vehicle, Vec<Image>)> {
+    let id = id.clone();
     state
         .db
         .read(move |c| -> AppResult<_> {
@@ -55,7 +66,7 @@ pub async fn find(state: &AppState, id: &str) -> AppResult<(Vehicle, Vec<Image>)
         .await
 }
 
-pub async fn create(state: &AppState, who: &Who, patch: VehiclePatch) -> AppResult<Vehicle> {
+pub async fn create(state: &AppState, who: &Actor, patch: VehiclePatch) -> AppResult<Vehicle> {
     require(who.role, Permission::ManageVehicles)?;
     let data = patch
         .apply_to(&VehicleData::default())
@@ -64,7 +75,7 @@ pub async fn create(state: &AppState, who: &Who, patch: VehiclePatch) -> AppResu
     let v = state
         .db
         .write(move |tx| -> AppResult<Vehicle> {
-            let v = repo::insert(tx, &data, &who.user_id, now)?;
+            let v = repo::insert(tx, &data, who.user_id.as_ref(), now)?;
             let after = snapshot(&v.data);
             record(tx, &who, "vehicle.create", &v.id, (json!({}), after), now)?;
             Ok(v)
@@ -76,12 +87,12 @@ pub async fn create(state: &AppState, who: &Who, patch: VehiclePatch) -> AppResu
 
 pub async fn update(
     state: &AppState,
-    who: &Who,
-    id: &str,
+    who: &Actor,
+    id: &VehicleId,
     patch: VehiclePatch,
 ) -> AppResult<Vehicle> {
     require(who.role, Permission::ManageVehicles)?;
-    let (who, now, id) = (who.clone(), state.clock.now(), id.to_owned());
+    let (who, now, id) = (who.clone(), state.clock.now(), id.clone());
     let v = state
         .db
         .write(move |tx| -> AppResult<Vehicle> {
@@ -101,9 +112,9 @@ pub async fn update(
 }
 
 /// Deletes a listing, then its photo files.
-pub async fn delete(state: &AppState, who: &Who, id: &str) -> AppResult<()> {
+pub async fn delete(state: &AppState, who: &Actor, id: &VehicleId) -> AppResult<()> {
     require(who.role, Permission::ManageVehicles)?;
-    let (who, now, vid) = (who.clone(), state.clock.now(), id.to_owned());
+    let (who, now, vid) = (who.clone(), state.clock.now(), id.clone());
     let files = state
         .db
         .write(move |tx| -> AppResult<Vec<String>> {
@@ -140,8 +151,8 @@ pub fn upload_error(e: UploadError) -> AppError {
 /// photos. Nothing is left on disk if any step fails.
 pub async fn add_image(
     state: &AppState,
-    who: &Who,
-    vehicle_id: &str,
+    who: &Actor,
+    vehicle_id: &VehicleId,
     bytes: Vec<u8>,
     alt_text: &str,
 ) -> AppResult<Image> {
@@ -153,12 +164,12 @@ pub async fn add_image(
         return Err(AppError::Validation(fields));
     }
     let photo = state.uploads.process(bytes).await.map_err(upload_error)?;
-    let id = new_id();
+    let id = ImageId::new();
     let img = Image {
         large_path: format!("vehicles/{vehicle_id}/{id}-large.jpg"),
         thumb_path: format!("vehicles/{vehicle_id}/{id}-thumb.jpg"),
         id,
-        vehicle_id: vehicle_id.to_owned(),
+        vehicle_id: vehicle_id.clone(),
         position: 0,
         alt_text: clean_alt(alt_text),
         width: photo.width,
@@ -215,14 +226,14 @@ pub struct ImageChange {
 
 pub async fn change_image(
     state: &AppState,
-    who: &Who,
-    vehicle_id: &str,
-    image_id: &str,
+    who: &Actor,
+    vehicle_id: &VehicleId,
+    image_id: &ImageId,
     change: ImageChange,
 ) -> AppResult<Image> {
     require(who.role, Permission::ManageVehicles)?;
     let (who, now) = (who.clone(), state.clock.now());
-    let (vid, iid) = (vehicle_id.to_owned(), image_id.to_owned());
+    let (vid, iid) = (vehicle_id.clone(), image_id.clone());
     let img = state
         .db
         .write(move |tx| -> AppResult<Image> {
@@ -250,13 +261,13 @@ pub async fn change_image(
 
 pub async fn delete_image(
     state: &AppState,
-    who: &Who,
-    vehicle_id: &str,
-    image_id: &str,
+    who: &Actor,
+    vehicle_id: &VehicleId,
+    image_id: &ImageId,
 ) -> AppResult<()> {
     require(who.role, Permission::ManageVehicles)?;
     let (who, now) = (who.clone(), state.clock.now());
-    let (vid, iid) = (vehicle_id.to_owned(), image_id.to_owned());
+    let (vid, iid) = (vehicle_id.clone(), image_id.clone());
     let img = state
         .db
         .write(move |tx| -> AppResult<Image> {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::FieldErrors;
+use crate::ids::VehicleId;
 use crate::web::layout::thousands;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -342,6 +343,35 @@ pub fn slug(title: &str) -> String {
         }
     }
     out.trim_end_matches('-').chars().take(60).collect()
+}
+
+/// `/vehicles/<id>-<slug>`: the id is what counts; the slug makes shared
+/// links readable.
+pub fn vehicle_path(id: &VehicleId, title: &str) -> String {
+    let s = slug(title);
+    if s.is_empty() {
+        format!("/vehicles/{id}")
+    } else {
+        format!("/vehicles/{id}-{s}")
+    }
+}
+
+/// The `{id}` of `/vehicles/{id}`: a vehicle id, bare or followed by
+/// `-<slug>` (ids are 36-character UUIDs). Anything else is a 404.
+#[derive(Debug, Clone)]
+pub struct VehicleKey(pub VehicleId);
+
+impl<'de> Deserialize<'de> for VehicleKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let key = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let id = match key.get(..36) {
+            Some(id) if key.len() == 36 || key[36..].starts_with('-') => id,
+            _ => &key,
+        };
+        VehicleId::parse(id)
+            .map(VehicleKey)
+            .ok_or_else(|| serde::de::Error::custom("not a vehicle"))
+    }
 }
 
 #[cfg(test)]

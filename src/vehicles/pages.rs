@@ -12,39 +12,20 @@ use axum::{
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
-use super::browse::{BrowseQuery, query_string};
-use super::model::{Condition, VehicleStatus, price_label, slug};
+use super::browse::{BrowseQuery, href, query_string};
+use super::model::{Condition, VehicleKey, VehicleStatus, price_label, vehicle_path};
 use super::repo::{self, Filter, Image, Listed, Sort, Vehicle};
 use crate::config::Config;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::leads::forms::{self, Inquiry, Placement, inquiry_form};
 use crate::leads::model::{InquiryInput, LeadType};
 use crate::state::AppState;
+use crate::upload::media_url;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::thousands;
 use crate::web::layout::{self, Page, field, input, select, tel_href, whatsapp_href};
-
-use super::api::media_url;
-
-/// `/vehicles/<id>-<slug>`: the id is what counts; the slug makes shared
-/// links readable.
-pub fn vehicle_path(v: &Vehicle) -> String {
-    let s = slug(&v.data.title);
-    if s.is_empty() {
-        format!("/vehicles/{}", v.id)
-    } else {
-        format!("/vehicles/{}-{s}", v.id)
-    }
-}
-
-/// The id part of `<id>` or `<id>-<slug>` (ids are 36-character UUIDs).
-fn id_of(key: &str) -> &str {
-    match key.get(..36) {
-        Some(id) if key.len() == 36 || key[36..].starts_with('-') => id,
-        _ => key,
-    }
-}
+use crate::web::paging::pager;
 
 fn status_badge(status: VehicleStatus) -> Markup {
     html! {
@@ -82,7 +63,7 @@ fn card(config: &Config, l: &Listed, index: usize) -> Markup {
     .collect();
     html! {
         li.vehicle-card {
-            a href=(vehicle_path(v)) {
+            a href=(vehicle_path(&v.id, &v.data.title)) {
                 div.vehicle-photo {
                     @if let Some(img) = &l.cover {
                         @let (w, h) = thumb_size(img);
@@ -169,32 +150,6 @@ fn filters_form(f: &Filter, makes: &[(String, i64)], errors: &FieldErrors) -> Ma
     }
 }
 
-/// Previous / "Page 2 of 9" / Next, as plain links under `path`.
-pub fn pager(path: &str, f: &Filter, total: i64) -> Markup {
-    let pages = ((total + i64::from(f.per_page) - 1) / i64::from(f.per_page)).max(1);
-    let href = |page: u32| {
-        let q = query_string(f, page);
-        if q.is_empty() {
-            path.to_owned()
-        } else {
-            format!("{path}?{q}")
-        }
-    };
-    html! {
-        @if pages > 1 {
-            nav.pager aria-label="Pages" {
-                @if f.page > 1 {
-                    a.btn.btn-secondary rel="prev" href=(href(f.page - 1)) { "← Previous" }
-                }
-                span { "Page " (f.page) " of " (pages) }
-                @if i64::from(f.page) < pages {
-                    a.btn.btn-secondary rel="next" href=(href(f.page + 1)) { "Next →" }
-                }
-            }
-        }
-    }
-}
-
 /// `GET /vehicles`: served from the page cache while the stock is unchanged.
 /// Bad filter values are shown next to their field and left out; such a
 /// page is not cached.
@@ -208,7 +163,7 @@ pub async fn view_vehicles_get(
         let body = list_page(&state, &filter, &errors).await?;
         return Ok(axum::response::Html(body).into_response());
     }
-    let key = format!("html:list?{}", query_string(&filter, filter.page));
+    let key = format!("html:list?{}", query_string(&filter, filter.paging.page));
     let render = async { Ok(list_page(&state, &filter, &errors).await?.into_bytes()) };
     state.pages.serve(key, &headers, HTML, render).await
 }
@@ -246,7 +201,7 @@ async fn list_page(state: &AppState, filter: &Filter, errors: &FieldErrors) -> A
                         @for (i, l) in rows.iter().enumerate() { (card(c, l, i)) }
                     }
                 }
-                (pager("/vehicles", filter, total))
+                (pager(filter.paging, total, |p| href("/vehicles", filter, p)))
             },
         },
     );
@@ -264,10 +219,9 @@ pub struct SentParam {
 pub async fn view_vehicle_get(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(key): Path<String>,
+    Path(VehicleKey(id)): Path<VehicleKey>,
     Query(sent): Query<SentParam>,
 ) -> AppResult<Response> {
-    let id = id_of(&key).to_owned();
     let sent = sent.sent.as_deref().and_then(LeadType::parse);
     let cache_key = format!("html:vehicle:{id}:{}", sent.map_or("", LeadType::as_str));
     let render = async {
@@ -287,7 +241,7 @@ fn absolute(config: &Config, path: &str) -> String {
 
 fn link_preview(config: &Config, v: &Vehicle, images: &[Image]) -> Markup {
     let d = &v.data;
-    let url = absolute(config, &vehicle_path(v));
+    let url = absolute(config, &vehicle_path(&v.id, &v.data.title));
     let description = format!(
         "{} · {}{}",
         price_label(&config.business.currency, d.price),
@@ -413,7 +367,7 @@ fn specs(config: &Config, v: &Vehicle) -> Markup {
 pub fn detail_page(config: &Config, v: &Vehicle, images: &[Image], inquiry: &Inquiry) -> Markup {
     let d = &v.data;
     let b = &config.business;
-    let url = absolute(config, &vehicle_path(v));
+    let url = absolute(config, &vehicle_path(&v.id, &v.data.title));
     let wa_text = format!(
         "Hello {}, I am interested in the {} ({}): {url}",
         b.name,
@@ -486,10 +440,9 @@ pub fn detail_page(config: &Config, v: &Vehicle, images: &[Image], inquiry: &Inq
 pub async fn view_inquire_post(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    Path(key): Path<String>,
+    Path(VehicleKey(id)): Path<VehicleKey>,
     Form(input): Form<InquiryInput>,
 ) -> AppResult<Response> {
-    let id = id_of(&key).to_owned();
     let (v, images) = super::manage::find(&state, &id).await?;
     match forms::submit(&state, ip, input, Some(id)).await? {
         Inquiry::Invalid {
@@ -507,7 +460,11 @@ pub async fn view_inquire_post(
         }
         Inquiry::Sent(kind) => {
             let kind = kind.unwrap_or(LeadType::General).as_str();
-            Ok(Redirect::to(&format!("{}?sent={kind}#inquiry", vehicle_path(&v))).into_response())
+            Ok(Redirect::to(&format!(
+                "{}?sent={kind}#inquiry",
+                vehicle_path(&v.id, &v.data.title)
+            ))
+            .into_response())
         }
     }
 }
@@ -563,14 +520,9 @@ pub async fn sitemap_xml(State(state): State<AppState>) -> AppResult<Response> {
         xml.push_str(&format!("<url><loc>{base}{page}</loc></url>\n"));
     }
     for (id, title, updated) in vehicles {
-        let s = slug(&title);
-        let path = if s.is_empty() {
-            id
-        } else {
-            format!("{id}-{s}")
-        };
+        let path = vehicle_path(&id, &title);
         xml.push_str(&format!(
-            "<url><loc>{base}/vehicles/{path}</loc><lastmod>{}</lastmod></url>\n",
+            "<url><loc>{base}{path}</loc><lastmod>{}</lastmod></url>\n",
             updated.get(..10).unwrap_or(&updated)
         ));
     }

@@ -6,14 +6,16 @@ use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, ToSql, params, params_from_iter};
 
 use super::model::{Condition, VehicleData, VehicleStatus};
-use crate::db::{new_id, ts};
+use crate::db::ts;
+use crate::ids::{ImageId, UserId, VehicleId};
+use crate::web::paging::Paging;
 
 /// A stored listing.
 #[derive(Debug, Clone)]
 pub struct Vehicle {
-    pub id: String,
+    pub id: VehicleId,
     pub data: VehicleData,
-    pub created_by: Option<String>,
+    pub created_by: Option<UserId>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -21,8 +23,8 @@ pub struct Vehicle {
 /// A stored photo. Paths are relative to `<data_dir>/uploads`.
 #[derive(Debug, Clone)]
 pub struct Image {
-    pub id: String,
-    pub vehicle_id: String,
+    pub id: ImageId,
+    pub vehicle_id: VehicleId,
     pub position: i64,
     pub alt_text: String,
     pub large_path: String,
@@ -48,7 +50,7 @@ fn vehicle(r: &Row<'_>) -> rusqlite::Result<Vehicle> {
     let text = |i| r.get::<_, String>(i);
     let features: String = r.get(13)?;
     Ok(Vehicle {
-        id: text(0)?,
+        id: r.get(0)?,
         data: VehicleData {
             title: text(1)?,
             make: text(2)?,
@@ -72,7 +74,7 @@ fn vehicle(r: &Row<'_>) -> rusqlite::Result<Vehicle> {
 }
 
 fn image_at(r: &Row<'_>, at: usize) -> rusqlite::Result<Option<Image>> {
-    let Some(id) = r.get::<_, Option<String>>(at)? else {
+    let Some(id) = r.get::<_, Option<ImageId>>(at)? else {
         return Ok(None);
     };
     Ok(Some(Image {
@@ -123,10 +125,10 @@ fn features_json(v: &VehicleData) -> String {
 pub fn insert(
     tx: &Connection,
     v: &VehicleData,
-    created_by: &str,
+    created_by: Option<&UserId>,
     now: Timestamp,
 ) -> rusqlite::Result<Vehicle> {
-    let (id, now, features) = (new_id(), ts(now), features_json(v));
+    let (id, now, features) = (VehicleId::new(), ts(now), features_json(v));
     let values = data_values(v, &features);
     let placeholders = (1..=values.len() + 3)
         .map(|i| format!("?{i}"))
@@ -145,7 +147,12 @@ pub fn insert(
     find(tx, &id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)
 }
 
-pub fn update(tx: &Connection, id: &str, v: &VehicleData, now: Timestamp) -> rusqlite::Result<()> {
+pub fn update(
+    tx: &Connection,
+    id: &VehicleId,
+    v: &VehicleData,
+    now: Timestamp,
+) -> rusqlite::Result<()> {
     let (now, features) = (ts(now), features_json(v));
     let values = data_values(v, &features);
     let set = DATA_COLUMNS
@@ -167,7 +174,7 @@ pub fn update(tx: &Connection, id: &str, v: &VehicleData, now: Timestamp) -> rus
 
 /// Deletes a listing (its photo rows and view counts go with it) and
 /// returns the photo files to remove once the transaction has committed.
-pub fn delete(tx: &Connection, id: &str) -> rusqlite::Result<Vec<String>> {
+pub fn delete(tx: &Connection, id: &VehicleId) -> rusqlite::Result<Vec<String>> {
     let files = images(tx, id)?
         .into_iter()
         .flat_map(|i| [i.large_path, i.thumb_path])
@@ -177,14 +184,14 @@ pub fn delete(tx: &Connection, id: &str) -> rusqlite::Result<Vec<String>> {
     Ok(files)
 }
 
-pub fn find(conn: &Connection, id: &str) -> rusqlite::Result<Option<Vehicle>> {
+pub fn find(conn: &Connection, id: &VehicleId) -> rusqlite::Result<Option<Vehicle>> {
     conn.prepare_cached(&format!("SELECT {COLUMNS} FROM vehicles v WHERE v.id = ?1"))?
         .query_row([id], vehicle)
         .optional()
 }
 
 /// The photos of a listing in display order.
-pub fn images(conn: &Connection, vehicle_id: &str) -> rusqlite::Result<Vec<Image>> {
+pub fn images(conn: &Connection, vehicle_id: &VehicleId) -> rusqlite::Result<Vec<Image>> {
     conn.prepare_cached(&format!(
         "SELECT {IMAGE_COLUMNS} FROM vehicle_images i WHERE i.vehicle_id = ?1 ORDER BY i.position, i.id"
     ))?
@@ -194,13 +201,13 @@ pub fn images(conn: &Connection, vehicle_id: &str) -> rusqlite::Result<Vec<Image
 
 pub fn find_image(
     conn: &Connection,
-    vehicle_id: &str,
-    image_id: &str,
+    vehicle_id: &VehicleId,
+    image_id: &ImageId,
 ) -> rusqlite::Result<Option<Image>> {
     conn.prepare_cached(&format!(
         "SELECT {IMAGE_COLUMNS} FROM vehicle_images i WHERE i.vehicle_id = ?1 AND i.id = ?2"
     ))?
-    .query_row([vehicle_id, image_id], image)
+    .query_row(params![vehicle_id, image_id], image)
     .optional()
 }
 
@@ -251,7 +258,7 @@ pub fn move_image(
     position: usize,
     now: Timestamp,
 ) -> rusqlite::Result<()> {
-    let mut order: Vec<String> = images(tx, &img.vehicle_id)?
+    let mut order: Vec<ImageId> = images(tx, &img.vehicle_id)?
         .into_iter()
         .map(|i| i.id)
         .filter(|id| *id != img.id)
@@ -271,7 +278,7 @@ pub fn delete_image(tx: &Connection, img: &Image, now: Timestamp) -> rusqlite::R
 }
 
 /// Photos are part of the listing: changing one changes the listing.
-fn touch(tx: &Connection, vehicle_id: &str, now: Timestamp) -> rusqlite::Result<()> {
+fn touch(tx: &Connection, vehicle_id: &VehicleId, now: Timestamp) -> rusqlite::Result<()> {
     tx.prepare_cached("UPDATE vehicles SET updated_at = ?2 WHERE id = ?1")?
         .execute(params![vehicle_id, ts(now)])?;
     Ok(())
@@ -347,8 +354,7 @@ pub struct Filter {
     pub statuses: Vec<VehicleStatus>,
     pub q: Option<String>,
     pub sort: Sort,
-    pub page: u32,
-    pub per_page: u32,
+    pub paging: Paging,
 }
 
 /// The user's words as an FTS5 query: each word a prefix, all required.
@@ -417,7 +423,6 @@ pub fn list(conn: &Connection, f: &Filter) -> rusqlite::Result<(Vec<Listed>, i64
     let total: i64 = conn
         .prepare_cached(&format!("SELECT COUNT(*) FROM vehicles v WHERE {cond}"))?
         .query_row(params_from_iter(args.iter()), |r| r.get(0))?;
-    let offset = i64::from(f.page.saturating_sub(1)) * i64::from(f.per_page);
     let sql = format!(
         "SELECT {COLUMNS}, {IMAGE_COLUMNS}
          FROM vehicles v
@@ -425,9 +430,10 @@ pub fn list(conn: &Connection, f: &Filter) -> rusqlite::Result<(Vec<Listed>, i64
              SELECT id FROM vehicle_images WHERE vehicle_id = v.id ORDER BY position, id LIMIT 1)
          WHERE {cond}
          ORDER BY {}
-         LIMIT {} OFFSET {offset}",
+         LIMIT {} OFFSET {}",
         f.sort.sql(),
-        f.per_page
+        f.paging.limit(),
+        f.paging.offset()
     );
     let rows = conn
         .prepare_cached(&sql)?
@@ -453,7 +459,7 @@ pub fn makes(conn: &Connection) -> rusqlite::Result<Vec<(String, i64)>> {
 }
 
 /// Ids, titles and last change of every unsold listing, for the sitemap.
-pub fn unsold(conn: &Connection) -> rusqlite::Result<Vec<(String, String, String)>> {
+pub fn unsold(conn: &Connection) -> rusqlite::Result<Vec<(VehicleId, String, String)>> {
     conn.prepare_cached(
         "SELECT id, title, updated_at FROM vehicles WHERE status IN ('available', 'reserved')
          ORDER BY created_at DESC",
@@ -464,7 +470,12 @@ pub fn unsold(conn: &Connection) -> rusqlite::Result<Vec<(String, String, String
 
 /// Adds `views` to a listing's count for `day` (one row per car per day).
 /// Listings deleted since the views were counted are skipped.
-pub fn add_views(tx: &Connection, vehicle_id: &str, day: &str, views: u64) -> rusqlite::Result<()> {
+pub fn add_views(
+    tx: &Connection,
+    vehicle_id: &VehicleId,
+    day: &str,
+    views: u64,
+) -> rusqlite::Result<()> {
     tx.prepare_cached(
         "INSERT INTO vehicle_views (vehicle_id, day, views)
          SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM vehicles WHERE id = ?1)
@@ -486,4 +497,25 @@ mod tests {
         );
         assert_eq!(fts_query(" -*- "), None);
     }
+}
+
+/// The stock as the public site shows it: available and reserved cars
+/// (the default of `/vehicles`), and how many of those are reserved.
+#[derive(Debug, Clone, Copy)]
+pub struct StockFigures {
+    pub on_sale: i64,
+    pub reserved: i64,
+}
+
+pub fn stock_figures(conn: &Connection) -> rusqlite::Result<StockFigures> {
+    conn.prepare_cached(
+        "SELECT COUNT(*), COALESCE(SUM(status = 'reserved'), 0) FROM vehicles
+         WHERE status IN ('available', 'reserved')",
+    )?
+    .query_row([], |r| {
+        Ok(StockFigures {
+            on_sale: r.get(0)?,
+            reserved: r.get(1)?,
+        })
+    })
 }

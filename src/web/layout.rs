@@ -135,6 +135,16 @@ pub fn whatsapp_href(number: &str, text: &str) -> String {
     }
 }
 
+/// `a=1&b=x%20y` from (name, value) pairs, leaving out empty values.
+pub fn query_string(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", url_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 pub fn url_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
@@ -338,4 +348,25 @@ pub fn thousands(n: i64) -> String {
         out.push(c);
     }
     out
+}
+
+/// A stored UTC time (an `*_at` column) in the business time zone, e.g.
+/// "Tue 24 Nov 14:05"; the text as stored if it is not a time.
+pub fn local_time(config: &Config, at: &str) -> String {
+    local_time_as(config, at, "%a %-d %b %H:%M")
+}
+
+/// Like `local_time`, with the year: "Tue 24 Nov 2026, 14:05".
+pub fn local_date_time(config: &Config, at: &str) -> String {
+    local_time_as(config, at, "%a %-d %b %Y, %H:%M")
+}
+
+fn local_time_as(config: &Config, at: &str, format: &str) -> String {
+    at.parse::<jiff::Timestamp>()
+        .map(|t| {
+            t.to_zoned(config.business.timezone.tz().clone())
+                .strftime(format)
+                .to_string()
+        })
+        .unwrap_or_else(|_| at.to_owned())
 }

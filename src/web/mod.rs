@@ -7,6 +7,7 @@ pub mod cache;
 pub mod client;
 pub mod extract;
 pub mod layout;
+pub mod paging;
 pub mod ratelimit;
 
 use axum::{
@@ -193,19 +194,4 @@ pub fn back_to(back: &str, fallback: &str, msg: &str) -> Response {
     let msg = format!("msg={msg}");
     params.push(&msg);
     Redirect::to(&format!("{path}?{}", params.join("&"))).into_response()
-}
-
-/// The paging of the staff lists: `page` counts from 1 (anything less is
-/// 1), `per_page` is 1–200 (default 50); a bad `per_page` is reported in
-/// `errors`.
-pub fn paging(
-    page: Option<u32>,
-    per_page: Option<u32>,
-    errors: &mut crate::error::FieldErrors,
-) -> (u32, u32) {
-    let per_page = per_page.unwrap_or(50);
-    if !(1..=200).contains(&per_page) {
-        errors.add("per_page", "Between 1 and 200.");
-    }
-    (page.unwrap_or(1).max(1), per_page)
 }
