@@ -106,7 +106,7 @@ pub fn router() -> Router<AppState> {
         ))
         .routes(routes!(crate::leads::api::list))
         .routes(routes!(crate::leads::api::patch))
-        .routes(routes!(crate::audit::pages::api_list))
+        .routes(routes!(crate::ops::audit_log::api_list))
         .routes(routes!(crate::notifications::admin::api_list))
         .routes(routes!(crate::notifications::admin::api_test))
         .routes(routes!(crate::notifications::admin::api_resend))

@@ -63,7 +63,6 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::notifications::admin::router())
         .merge(crate::site::router())
         .merge(crate::auth::router())
-        .merge(crate::audit::router())
         .merge(crate::dashboard::router())
         .merge(crate::ops::router())
         .merge(crate::bookings::router())

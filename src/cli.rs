@@ -5,11 +5,12 @@ use std::{io::BufRead, path::PathBuf, sync::Arc};
 
 use clap::{Parser, Subcommand};
 
+use crate::roles::Role;
 use crate::{
     app,
     auth::{
         self,
-        model::{NewPassword, NewUser, Role},
+        model::{NewPassword, NewUser},
     },
     clock::{Clock, SystemClock},
     config::{Config, DEFAULT_TOML, LogFormat},
@@ -248,7 +249,7 @@ async fn admin(config: &Config, cmd: AdminCommand) -> Outcome {
             db.write(move |tx| -> Result<(), Failure> {
                 match auth::repo::insert_user(tx, &user, &hash, now) {
                     Ok(_) => Ok(()),
-                    Err(e) if auth::repo::is_unique_violation(&e) => Err(Failure {
+                    Err(e) if db::is_unique_violation(&e) => Err(Failure {
                         code: 1,
                         message: format!(
                             "a staff user with email {} already exists",

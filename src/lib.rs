@@ -23,6 +23,7 @@ pub mod leads;
 pub mod notifications;
 pub mod ops;
 pub mod phone;
+pub mod roles;
 pub mod site;
 pub mod state;
 pub mod tally;

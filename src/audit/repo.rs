@@ -5,25 +5,19 @@ use rusqlite::{Connection, params};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Actor, Change};
+use super::actor::Actor;
 use crate::db::{new_id, ts};
 use crate::ids::UserId;
 use crate::web::paging::Paging;
 
+/// Inserts one entry; `summary` is `{"before": …, "after": …}`.
 pub fn insert(
     conn: &Connection,
     actor: &Actor,
-    change: Change<'_>,
+    (action, entity_type, entity_id): (&str, &str, &str),
+    summary: &Value,
     now: Timestamp,
 ) -> rusqlite::Result<()> {
-    let Change {
-        action,
-        entity_type,
-        entity_id,
-        before,
-        after,
-    } = change;
-    let summary = serde_json::json!({ "before": before, "after": after });
     conn.prepare_cached(
         "INSERT INTO audit_logs (id, actor_user_id, actor_email, actor_label, action, entity_type, entity_id, summary, ip, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",

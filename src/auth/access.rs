@@ -9,8 +9,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use super::model::Role;
 use crate::error::AppError;
+use crate::roles::Role;
 use crate::state::AppState;
 use crate::web::client::client_ip;
 

@@ -7,11 +7,11 @@ use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::Role;
 use super::repo::{self, SessionKind};
 use super::session::ApiStaff;
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::ids::UserId;
+use crate::roles::Role;
 use crate::state::AppState;
 use crate::web::client::ClientIp;
 use crate::web::extract::Json;

@@ -9,10 +9,11 @@ use axum_extra::extract::cookie::{Cookie, CookieJar};
 use jiff::SignedDuration;
 use serde::Deserialize;
 
-use super::model::{NewUser, Role};
+use super::model::NewUser;
 use super::session::{self, SESSION_COOKIE, Staff};
 use super::{password, repo, views};
 use crate::error::{AppError, AppResult, FieldErrors};
+use crate::roles::Role;
 use crate::state::AppState;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Query};

@@ -1,39 +1,7 @@
 //! Staff identities: roles and the parsed forms of what staff type in.
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::FieldErrors;
-
-/// A staff role (SPEC §5): `admin` everything; `manager` all but users and
-/// settings; `technician` today's jobs and the workshop steps.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Manager,
-    Technician,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Manager => "manager",
-            Role::Technician => "technician",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "admin" => Some(Role::Admin),
-            "manager" => Some(Role::Manager),
-            "technician" => Some(Role::Technician),
-            _ => None,
-        }
-    }
-}
+use crate::roles::Role;
 
 /// A syntactically plausible email address, trimmed and lower-cased.
 #[derive(Debug, Clone, PartialEq, Eq)]

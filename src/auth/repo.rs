@@ -5,9 +5,10 @@ use jiff::{SignedDuration, Timestamp};
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use crate::auth::model::{NewUser, Role};
+use crate::auth::model::NewUser;
 use crate::db::ts;
 use crate::ids::UserId;
+use crate::roles::Role;
 
 /// A staff user as stored.
 #[derive(Debug, Clone)]
@@ -25,8 +26,8 @@ pub struct User {
 
 impl User {
     /// This user, acting from `ip`, as the audit log records them.
-    pub fn actor(&self, ip: std::net::IpAddr) -> crate::audit::Actor {
-        crate::audit::Actor {
+    pub fn actor(&self, ip: std::net::IpAddr) -> crate::audit::actor::Actor {
+        crate::audit::actor::Actor {
             user_id: Some(self.id.clone()),
             email: self.email.clone(),
             name: self.name.clone(),
@@ -65,14 +66,6 @@ pub fn find_user_by_email(conn: &Connection, email: &str) -> rusqlite::Result<Op
         user_from_row,
     )
     .optional()
-}
-
-/// Whether inserting failed because the email is taken.
-pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
-    matches!(
-        e,
-        rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-    )
 }
 
 /// Inserts a user whose password is already hashed; returns the new id.

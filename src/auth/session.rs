@@ -10,7 +10,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use jiff::SignedDuration;
 use std::net::IpAddr;
 
-use crate::audit::Actor;
+use crate::audit::actor::Actor;
 use crate::auth::repo::{self, User};
 use crate::error::AppError;
 use crate::state::AppState;

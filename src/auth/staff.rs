@@ -7,11 +7,12 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use super::access::{Permission, require};
-use super::model::{NewPassword, NewUser, Role};
+use super::model::{NewPassword, NewUser};
 use super::repo::{self, StaffUser};
-use crate::audit::{self, Actor};
+use crate::audit::{self, actor::Actor};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::ids::UserId;
+use crate::roles::Role;
 use crate::state::AppState;
 
 /// Every staff user, enabled ones first.
@@ -33,7 +34,7 @@ pub async fn create(state: &AppState, by: &Actor, new: NewUser) -> AppResult<Sta
         .write(move |tx| -> AppResult<StaffUser> {
             let id = match repo::insert_user(tx, &new, &hash, now) {
                 Ok(id) => id,
-                Err(e) if repo::is_unique_violation(&e) => {
+                Err(e) if crate::db::is_unique_violation(&e) => {
                     return Err(AppError::Conflict {
                         code: "email_taken",
                         message: "A staff user with this email already exists.".into(),

@@ -11,12 +11,13 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::access::{Permission, require};
-use super::model::{NewUser, Role};
+use super::model::NewUser;
 use super::repo::StaffUser;
 use super::session::{ApiStaff, Staff, verify_form};
 use super::staff::{self, UserPatch};
 use crate::error::{AppError, AppResult, ErrorBody, FieldErrors};
 use crate::ids::UserId;
+use crate::roles::Role;
 use crate::state::AppState;
 use crate::web::extract::{Form, Json, Path, Query};
 use crate::web::layout::{self, field, input};

@@ -9,12 +9,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::{BookingStatus, ServiceType};
-use super::repo;
-use super::service::{self, BookingInput, Found, Outcome};
+use super::repo::{self, NewBooking};
+use super::service::{
+    self, Availability, BookingInput, Found, Outcome, day_availability, read_multipart,
+};
 use super::slots::{Schedule, fmt_time, parse_date};
 use crate::error::{AppError, AppResult, ErrorBody, FieldErrors};
 use crate::state::AppState;
-use crate::upload;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Json, Path, Query};
 
@@ -22,24 +23,6 @@ use crate::web::extract::{Json, Path, Query};
 pub struct AvailabilityQuery {
     /// `YYYY-MM-DD`
     date: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Availability {
-    date: String,
-    pub closed: bool,
-    slots: Vec<SlotAvailability>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SlotAvailability {
-    /// `HH:MM`
-    time: String,
-    capacity: i64,
-    booked: i64,
-    available: i64,
-    /// Whether the slot can still be booked now (not past, not too soon, not too far ahead).
-    bookable: bool,
 }
 
 /// Every slot of a day with its capacity, bookings and free places.
@@ -63,49 +46,6 @@ pub async fn availability(
         return Err(AppError::Validation(fields));
     };
     Ok(axum::Json(day_availability(&state, date).await?))
-}
-
-/// Availability of one day (also used by the booking page).
-pub async fn day_availability(
-    state: &AppState,
-    date: jiff::civil::Date,
-) -> AppResult<Availability> {
-    let counts = state
-        .db
-        .read(move |c| repo::slot_counts(c, date, date).map_err(AppError::from))
-        .await?;
-    let schedule = Schedule::new(&state.config);
-    let now = state.clock.now();
-    let capacity = schedule.capacity();
-    let slots = schedule
-        .slot_times(date)
-        .into_iter()
-        .map(|t| {
-            let booked = counts.get(&(date, t)).copied().unwrap_or(0);
-            SlotAvailability {
-                time: fmt_time(t),
-                capacity,
-                booked,
-                available: (capacity - booked).max(0),
-                bookable: schedule.check(date, t, now).is_ok(),
-            }
-        })
-        .collect();
-    Ok(Availability {
-        date: date.to_string(),
-        closed: schedule.is_closed(date),
-        slots,
-    })
-}
-
-impl Availability {
-    /// Slot times a customer can pick now.
-    pub fn free_times(&self) -> impl Iterator<Item = &str> {
-        self.slots
-            .iter()
-            .filter(|s| s.bookable && s.available > 0)
-            .map(|s| s.time.as_str())
-    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -168,13 +108,14 @@ pub async fn create(
         ));
     };
     let now = state.clock.now();
-    if input.is_bot() {
-        // Accepted silently so the bot learns nothing; nothing is stored.
-        return Ok(created_response(&fake_booking(&state, &input, now)));
-    }
     let new = input
         .parse(&state.config, now)
         .map_err(AppError::Validation)?;
+    if input.is_bot() {
+        // Checked like any request, then accepted silently: the bot learns
+        // nothing; nothing is stored.
+        return Ok(created_response(&fake_booking(&state, &new, now)));
+    }
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -202,43 +143,17 @@ impl From<&repo::Booking> for BookingCreated {
     }
 }
 
-/// What a honeypot submission is told: a plausible booking that does not exist.
-fn fake_booking(state: &AppState, input: &BookingInput, now: jiff::Timestamp) -> BookingCreated {
+/// What a honeypot submission is told: the booking it asked for, with a
+/// plausible reference, as a real one would read. It does not exist.
+fn fake_booking(state: &AppState, new: &NewBooking, now: jiff::Timestamp) -> BookingCreated {
     let day = Schedule::new(&state.config).today(now);
     BookingCreated {
         booking_ref: super::model::BookingRef::new(day, rand::random_range(100..999)).to_string(),
         status: BookingStatus::Requested,
-        service_type: input
-            .service_type
-            .as_deref()
-            .and_then(ServiceType::parse)
-            .unwrap_or(ServiceType::Other),
-        preferred_date: input.preferred_date.clone().unwrap_or_default(),
-        preferred_time: input.preferred_time.clone().unwrap_or_default(),
+        service_type: new.service_type,
+        preferred_date: new.date.to_string(),
+        preferred_time: fmt_time(new.time),
     }
-}
-
-/// A multipart booking request: the fields, the file, and any other fields
-/// (the booking page's request key).
-pub struct BookingUpload {
-    pub input: BookingInput,
-    pub attachment: Option<Vec<u8>>,
-    /// The file was over 5 MB and was discarded.
-    pub attachment_too_large: bool,
-    pub extra: std::collections::HashMap<String, String>,
-}
-
-/// Reads the booking fields and the optional `attachment` of a multipart body.
-pub async fn read_multipart(multipart: Multipart) -> AppResult<BookingUpload> {
-    let mut form = upload::read_multipart(multipart, "attachment").await?;
-    let file = form.files.pop();
-    let input = BookingInput::from_fields(&mut form.fields);
-    Ok(BookingUpload {
-        input,
-        attachment_too_large: file.as_ref().is_some_and(|f| f.bytes.is_none()),
-        attachment: file.and_then(|f| f.bytes),
-        extra: form.fields,
-    })
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

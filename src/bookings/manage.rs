@@ -10,7 +10,7 @@ use serde_json::json;
 use super::model::BookingStatus;
 use super::repo::{self, Attachment, Booking, COLUMNS, Event};
 use super::slots::{Schedule, SlotError, fmt_time, parse_date, parse_time};
-use crate::audit::{self, Actor};
+use crate::audit::{self, actor::Actor};
 use crate::auth::access::{Permission, require};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::ids::{AttachmentId, BookingId, NotificationId};

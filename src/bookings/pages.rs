@@ -12,10 +12,9 @@ use jiff::civil::Date;
 use maud::Markup;
 use serde::Deserialize;
 
-use super::api::{day_availability, read_multipart};
 use super::model::ServiceType;
 use super::repo::{self, when};
-use super::service::{self, BookingInput, Flag, Outcome};
+use super::service::{self, BookingInput, Flag, Outcome, day_availability, read_multipart};
 use super::slots::{Schedule, fmt_time, parse_date, parse_time};
 use super::views;
 use crate::auth::session::check_same_origin;

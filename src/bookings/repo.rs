@@ -78,7 +78,7 @@ pub struct Actor<'a> {
 
 impl<'a> Actor<'a> {
     /// A staff member (or the system) as the history shows them.
-    pub fn staff(who: &'a crate::audit::Actor) -> Actor<'a> {
+    pub fn staff(who: &'a crate::audit::actor::Actor) -> Actor<'a> {
         Actor {
             user_id: who.user_id.as_ref(),
             label: &who.name,

@@ -2,20 +2,21 @@
 //! input, store the attachment, create in one transaction; look up and
 //! cancel by reference and phone.
 
+use axum::extract::Multipart;
 use jiff::civil::{Date, Time};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::{BookingRef, BookingStatus, ServiceType};
 use super::repo::{self, Actor, Booking, Created, Event, NewAttachment, NewBooking};
-use super::slots::{Schedule, parse_date, parse_time};
+use super::slots::{Schedule, fmt_time, parse_date, parse_time};
 use crate::auth::model::Email;
 use crate::config::Config;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::ids::AttachmentId;
 use crate::phone::Phone;
 use crate::state::AppState;
-use crate::upload::UploadError;
+use crate::upload::{self, UploadError};
 
 /// A checkbox or boolean as JSON (`true`) or a form (`"on"`, `"true"`, `"1"`) sends it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -238,6 +239,90 @@ async fn store_attachment(state: &AppState, bytes: Vec<u8>) -> AppResult<NewAtta
         content_type: prepared.content_type,
         path,
         size,
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Availability {
+    date: String,
+    pub closed: bool,
+    slots: Vec<SlotAvailability>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SlotAvailability {
+    /// `HH:MM`
+    time: String,
+    capacity: i64,
+    booked: i64,
+    available: i64,
+    /// Whether the slot can still be booked now (not past, not too soon, not too far ahead).
+    bookable: bool,
+}
+
+/// Availability of one day (also used by the booking page).
+pub async fn day_availability(
+    state: &AppState,
+    date: jiff::civil::Date,
+) -> AppResult<Availability> {
+    let counts = state
+        .db
+        .read(move |c| repo::slot_counts(c, date, date).map_err(AppError::from))
+        .await?;
+    let schedule = Schedule::new(&state.config);
+    let now = state.clock.now();
+    let capacity = schedule.capacity();
+    let slots = schedule
+        .slot_times(date)
+        .into_iter()
+        .map(|t| {
+            let booked = counts.get(&(date, t)).copied().unwrap_or(0);
+            SlotAvailability {
+                time: fmt_time(t),
+                capacity,
+                booked,
+                available: (capacity - booked).max(0),
+                bookable: schedule.check(date, t, now).is_ok(),
+            }
+        })
+        .collect();
+    Ok(Availability {
+        date: date.to_string(),
+        closed: schedule.is_closed(date),
+        slots,
+    })
+}
+
+impl Availability {
+    /// Slot times a customer can pick now.
+    pub fn free_times(&self) -> impl Iterator<Item = &str> {
+        self.slots
+            .iter()
+            .filter(|s| s.bookable && s.available > 0)
+            .map(|s| s.time.as_str())
+    }
+}
+
+/// A multipart booking request: the fields, the file, and any other fields
+/// (the booking page's request key).
+pub struct BookingUpload {
+    pub input: BookingInput,
+    pub attachment: Option<Vec<u8>>,
+    /// The file was over 5 MB and was discarded.
+    pub attachment_too_large: bool,
+    pub extra: std::collections::HashMap<String, String>,
+}
+
+/// Reads the booking fields and the optional `attachment` of a multipart body.
+pub async fn read_multipart(multipart: Multipart) -> AppResult<BookingUpload> {
+    let mut form = upload::read_multipart(multipart, "attachment").await?;
+    let file = form.files.pop();
+    let input = BookingInput::from_fields(&mut form.fields);
+    Ok(BookingUpload {
+        input,
+        attachment_too_large: file.as_ref().is_some_and(|f| f.bytes.is_none()),
+        attachment: file.and_then(|f| f.bytes),
+        extra: form.fields,
     })
 }
 

@@ -3,9 +3,9 @@
 use jiff::civil::Date;
 use maud::{Markup, html};
 
-use super::api::Availability;
 use super::model::{BookingStatus, ServiceType};
 use super::repo::{Booking, Event, when};
+use super::service::Availability;
 use super::service::BookingInput;
 use crate::config::Config;
 use crate::error::FieldErrors;

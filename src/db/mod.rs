@@ -377,6 +377,21 @@ pub fn open_connection(path: &Path, read_only: bool) -> anyhow::Result<Connectio
     Ok(conn)
 }
 
+/// Whether a statement failed on a UNIQUE constraint (an email taken, a
+/// key used twice).
+pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    constraint_failed(e, rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+}
+
+/// Whether a statement failed because a referenced row does not exist.
+pub fn is_foreign_key_violation(e: &rusqlite::Error) -> bool {
+    constraint_failed(e, rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
+}
+
+fn constraint_failed(e: &rusqlite::Error, code: std::ffi::c_int) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == code)
+}
+
 /// Formats a timestamp the way every `*_at` column stores it: fixed-width UTC
 /// with milliseconds, so text order is time order.
 pub fn ts(t: jiff::Timestamp) -> String {

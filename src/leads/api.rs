@@ -46,7 +46,11 @@ pub async fn create(
 ) -> AppResult<(StatusCode, axum::Json<InquiryCreated>)> {
     state.limits.inquiries.check(ip)?;
     if input.is_bot() {
-        // A plausible answer for a bot; nothing is stored.
+        // Checked like any inquiry, then a plausible answer for the bot;
+        // nothing is stored.
+        input
+            .parse(&state.config, state.clock.now())
+            .map_err(AppError::Validation)?;
         return Ok((
             StatusCode::CREATED,
             axum::Json(InquiryCreated {

@@ -146,12 +146,18 @@ pub async fn submit(
         .as_deref()
         .and_then(LeadType::parse)
         .unwrap_or(LeadType::General);
-    if input.is_bot() {
-        return Ok(Inquiry::Sent(Some(kind)));
-    }
     state.limits.inquiries.check(ip)?;
     input.vehicle_id = vehicle_id.map(|id| id.to_string());
-    match service::create(state, &input).await {
+    let created = if input.is_bot() {
+        // Checked like any inquiry, then thanked; nothing is stored.
+        input
+            .parse(&state.config, state.clock.now())
+            .map(|_| ())
+            .map_err(AppError::Validation)
+    } else {
+        service::create(state, &input).await.map(|_| ())
+    };
+    match created {
         Ok(_) => Ok(Inquiry::Sent(Some(kind))),
         Err(AppError::Validation(errors)) => Ok(Inquiry::Invalid {
             kind,

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::model::{InquiryInput, LeadStatus, LeadType};
 use super::repo::{self, Filter, Lead};
-use crate::audit::{self, Actor};
+use crate::audit::{self, actor::Actor};
 use crate::auth::access::{Permission, require};
 use crate::bookings::slots::parse_date;
 use crate::config::Config;
@@ -18,7 +18,8 @@ use crate::state::AppState;
 use crate::web::paging::{Page, Paging, page_param};
 
 /// Stores an inquiry and queues the "new lead" message for staff.
-/// An inquiry about a vehicle that does not exist is a 404.
+/// An inquiry about a vehicle that does not exist is a 404 (the foreign
+/// key on `leads.vehicle_id` says so).
 pub async fn create(state: &AppState, input: &InquiryInput) -> AppResult<Lead> {
     let new = input
         .parse(&state.config, state.clock.now())
@@ -27,12 +28,10 @@ pub async fn create(state: &AppState, input: &InquiryInput) -> AppResult<Lead> {
     let lead = state
         .db
         .write(move |tx| -> AppResult<Lead> {
-            if let Some(vid) = &new.vehicle_id
-                && crate::vehicles::repo::find(tx, vid)?.is_none()
-            {
-                return Err(AppError::NotFound);
-            }
-            let lead = repo::insert(tx, &new, now)?;
+            let lead = match repo::insert(tx, &new, now) {
+                Err(e) if crate::db::is_foreign_key_violation(&e) => Err(AppError::NotFound),
+                other => other.map_err(AppError::from),
+            }?;
             let admin_url = format!("{}/admin/leads/{}", config.base_url(), lead.id);
             let message = messages::new_lead_staff(&messages::LeadFacts {
                 kind: lead.kind.label(),

@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 
 use super::repo::{self, Filter, Notification};
 use super::{Subject, messages};
-use crate::audit::{self, Actor};
+use crate::audit::{self, actor::Actor};
 use crate::auth::access::{Permission, require};
 use crate::auth::model::Email;
 use crate::config::Config;

@@ -2,6 +2,7 @@
 //! scheduled jobs (backups, restore and retention join here with their
 //! features).
 
+pub mod audit_log;
 pub mod jobs;
 pub mod settings;
 
@@ -11,9 +12,12 @@ use utoipa::ToSchema;
 
 use crate::state::AppState;
 
-/// The settings page; `/healthz` is registered with the API in `crate::api`.
+/// The settings and audit log pages; `/healthz` and `/v1/admin/audit` are
+/// registered with the API in `crate::api`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/settings", get(settings::view_settings_get))
+    Router::new()
+        .route("/admin/settings", get(settings::view_settings_get))
+        .route("/admin/audit", get(audit_log::view_audit_get))
 }
 
 #[derive(Serialize, ToSchema)]

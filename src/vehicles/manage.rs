@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::model::{VehicleData, VehiclePatch};
 use super::repo::{self, Filter, Image, Listed, Vehicle};
-use crate::audit::{self, Actor};
+use crate::audit::{self, actor::Actor};
 use crate::auth::access::{Permission, require};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::ids::{ImageId, VehicleId};

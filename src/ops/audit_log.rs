@@ -1,10 +1,10 @@
-//! `/admin/audit` and `GET /v1/admin/audit`.
+//! The audit log for staff: `/admin/audit` and `GET /v1/admin/audit`.
 
 use axum::extract::State;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::repo::{self, Entry};
+use crate::audit::repo::{self, Entry};
 use crate::auth::access::{Permission, require};
 use crate::auth::session::{ApiStaff, Staff};
 use crate::error::{AppError, AppResult, ErrorBody, FieldErrors};
