@@ -50,6 +50,83 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// Declares the error answers that the shared machinery gives, so that no
+/// handler can forget one: the extractors (400 for a malformed body or
+/// query, 413, 415, 422 for a body of the wrong shape), the path ids (404:
+/// a malformed id is unknown), sign-in (401) and `admin_allow` (403). The
+/// conformance test in `tests/app/openapi.rs` drives every operation into
+/// these answers and checks that each is declared.
+struct StandardAnswers;
+
+impl utoipa::Modify for StandardAnswers {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        for item in doc.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in operations.into_iter().flatten() {
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let in_path = params.iter().any(|p| {
+                    matches!(p, utoipa::openapi::RefOr::T(p) if p.parameter_in == ParameterIn::Path)
+                });
+                let in_query = params.iter().any(|p| {
+                    matches!(p, utoipa::openapi::RefOr::T(p) if p.parameter_in == ParameterIn::Query)
+                });
+                let mut answers = Vec::new();
+                if op.request_body.is_some() {
+                    answers.extend([
+                        (400, "Malformed body"),
+                        (413, "Body too large"),
+                        (415, "Unsupported content type"),
+                        (422, "Validation failed; `fields` names each bad field"),
+                    ]);
+                }
+                if in_query {
+                    answers.extend([
+                        (400, "Malformed query string"),
+                        (422, "A filter or paging value is not valid"),
+                    ]);
+                }
+                if in_path {
+                    answers.push((404, "Not found (an unknown or malformed id)"));
+                }
+                if op.security.is_some() {
+                    answers.extend([
+                        (401, "Not signed in, or the token expired"),
+                        (
+                            403,
+                            "The role does not allow it, or the address is outside admin_allow",
+                        ),
+                    ]);
+                }
+                for (status, why) in answers {
+                    op.responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| error_answer(why));
+                }
+            }
+        }
+    }
+}
+
+fn error_answer(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    utoipa::openapi::ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            utoipa::openapi::ContentBuilder::new()
+                .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .into()
+}
+
 /// The OpenAPI 3 document of this API.
 #[utoipa::path(
     get,
@@ -117,6 +194,8 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(crate::auth::users::api_update))
         .split_for_parts();
     doc.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    // After `split_for_parts`: only now does the document hold every route.
+    utoipa::Modify::modify(&StandardAnswers, &mut doc);
     // The document describes the finished router, so it is served from an
     // extension rather than registered through `routes!` itself.
     router.route(

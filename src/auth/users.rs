@@ -35,9 +35,13 @@ pub async fn api_list(
 
 #[derive(Deserialize, ToSchema)]
 pub struct UserInput {
+    #[schema(format = Email, max_length = 254)]
     email: String,
+    #[schema(min_length = 1, max_length = 100)]
     name: String,
     role: Role,
+    /// Told to the user in person; they can change it later.
+    #[schema(min_length = 10, max_length = 256)]
     password: String,
 }
 

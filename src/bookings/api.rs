@@ -20,8 +20,10 @@ use crate::web::client::ClientIp;
 use crate::web::extract::{Json, Path, Query};
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AvailabilityQuery {
-    /// `YYYY-MM-DD`
+    /// `YYYY-MM-DD`, in the business time zone.
+    #[param(required = true, format = Date)]
     date: Option<String>,
 }
 
@@ -157,8 +159,11 @@ fn fake_booking(state: &AppState, new: &NewBooking, now: jiff::Timestamp) -> Boo
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LookupQuery {
     /// The phone number the booking was made with, in any accepted form.
+    /// Without it, or with another number, the answer is 404.
+    #[param(required = true)]
     phone: Option<String>,
 }
 

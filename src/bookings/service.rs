@@ -43,20 +43,28 @@ impl Flag {
 /// shapeless deserialisation error.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct BookingInput {
+    #[schema(required = true, min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// Malawi local (`0991234567`) or international (`+265…`, other countries' E.164).
+    #[schema(required = true)]
     pub phone: Option<String>,
     pub email: Option<String>,
+    /// As on the number plate, e.g. `BT 1234`.
+    #[schema(max_length = 20)]
     pub vehicle_reg: Option<String>,
     /// `oil_change`, `full_service`, `tyre_alignment`, `suspension_check`, `brake_check` or `other`.
+    #[schema(required = true)]
     pub service_type: Option<String>,
     /// `YYYY-MM-DD`, in the business time zone.
+    #[schema(required = true, format = Date)]
     pub preferred_date: Option<String>,
     /// `HH:MM`, a slot start from `/v1/availability`.
+    #[schema(required = true)]
     pub preferred_time: Option<String>,
+    #[schema(max_length = 1000)]
     pub notes: Option<String>,
     /// Must be `true`: the customer agrees that the booking is stored.
-    #[schema(value_type = bool)]
+    #[schema(value_type = bool, required = true)]
     pub consent: Option<Flag>,
     /// Honeypot: people leave it empty; a filled one is silently dropped.
     pub website: Option<String>,

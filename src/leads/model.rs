@@ -112,19 +112,23 @@ impl LeadStatus {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct InquiryInput {
     /// The vehicle asked about; absent for a general inquiry.
+    #[schema(format = Uuid)]
     pub vehicle_id: Option<String>,
+    #[schema(required = true, min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// A phone or an email is required.
     pub phone: Option<String>,
     pub email: Option<String>,
     /// `price_request`, `test_drive_request` or `general`.
     #[serde(rename = "type")]
+    #[schema(required = true)]
     pub kind: Option<String>,
+    #[schema(max_length = 2000)]
     pub message: Option<String>,
     /// `YYYY-MM-DD`, for test drives.
     pub preferred_date: Option<String>,
     /// Must be `true`: the visitor agrees to be contacted.
-    #[schema(value_type = bool)]
+    #[schema(value_type = bool, required = true)]
     pub consent: Option<Flag>,
     /// Honeypot: people leave it empty; a filled one is silently dropped.
     pub website: Option<String>,

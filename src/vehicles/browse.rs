@@ -16,14 +16,19 @@ pub const PER_PAGE: u32 = 20;
 /// text so a bad value is reported by name instead of failing the whole
 /// request; an empty value (a form's blank select) means "any".
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BrowseQuery {
     pub make: Option<String>,
     pub model: Option<String>,
+    #[param(value_type = Option<i64>)]
     pub year_min: Option<String>,
+    #[param(value_type = Option<i64>)]
     pub year_max: Option<String>,
-    /// MWK.
+    /// MWK; separators such as `12,500,000` are accepted.
+    #[param(value_type = Option<i64>, minimum = 0)]
     pub price_min: Option<String>,
     /// MWK.
+    #[param(value_type = Option<i64>, minimum = 0)]
     pub price_max: Option<String>,
     /// `used`, `new` or `refurbished`.
     pub condition: Option<String>,
@@ -33,8 +38,11 @@ pub struct BrowseQuery {
     pub q: Option<String>,
     /// `newest` (default), `price_asc`, `price_desc`, `year_desc`, `mileage_asc`.
     pub sort: Option<String>,
+    /// From 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
     pub page: Option<String>,
-    /// Default 20, at most 100.
+    /// Default 20.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub per_page: Option<String>,
 }
 

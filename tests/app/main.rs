@@ -16,6 +16,7 @@ mod database;
 mod errors;
 mod leads;
 mod notifications;
+mod openapi;
 mod pages;
 mod server;
 mod setup;
