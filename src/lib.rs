@@ -27,6 +27,7 @@ pub mod roles;
 pub mod site;
 pub mod state;
 pub mod tally;
+pub mod text;
 pub mod upload;
 pub mod vehicles;
 pub mod web;

@@ -17,6 +17,7 @@ use crate::roles::Role;
 use crate::state::AppState;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Query};
+use crate::web::redirect::LocalPath;
 
 /// How long the first-run setup link stays valid.
 pub const SETUP_LINK_LIFETIME: SignedDuration = SignedDuration::from_hours(24);
@@ -175,8 +176,9 @@ pub async fn view_setup_post(
 
 #[derive(Deserialize)]
 pub struct LoginQuery {
-    #[serde(default)]
-    next: String,
+    /// Where to go after signing in: an admin page, or nothing.
+    #[serde(default, deserialize_with = "LocalPath::lenient")]
+    next: Option<LocalPath>,
 }
 
 pub async fn view_login_get(
@@ -188,7 +190,7 @@ pub async fn view_login_get(
     let (jar, csrf) = session::csrf_cookie_token(&state, &headers, jar);
     let values = views::LoginValues {
         email: "",
-        next: &q.next,
+        next: q.next.as_ref().map_or("", LocalPath::as_str),
     };
     (jar, views::login(&state.config, &csrf, &values, None, None)).into_response()
 }
@@ -203,8 +205,8 @@ pub struct LoginForm {
     password: String,
     #[serde(default)]
     totp: String,
-    #[serde(default)]
-    next: String,
+    #[serde(default, deserialize_with = "LocalPath::lenient")]
+    next: Option<LocalPath>,
 }
 
 pub async fn view_login_post(
@@ -222,7 +224,7 @@ pub async fn view_login_post(
     let again = |status: StatusCode, message: &str| {
         let values = views::LoginValues {
             email: &form.email,
-            next: &form.next,
+            next: form.next.as_ref().map_or("", LocalPath::as_str),
         };
         (
             status,
@@ -273,21 +275,12 @@ pub async fn view_login_post(
         session.token,
         Some(lifetime),
     ));
-    let target = if form.next.is_empty() {
-        user.role.home()
-    } else {
-        safe_next(&form.next)
-    };
-    Ok((jar, Redirect::to(target)).into_response())
-}
-
-/// Only local admin paths are followed after sign-in (no open redirect).
-fn safe_next(next: &str) -> &str {
-    if next.starts_with("/admin") && !next.starts_with("//") && !next.contains('\\') {
-        next
-    } else {
-        "/admin"
-    }
+    // Only admin pages are followed after sign-in (no open redirect).
+    let target = form
+        .next
+        .and_then(|n| LocalPath::under(n.as_str(), "/admin"))
+        .unwrap_or_else(|| LocalPath::new(user.role.home()));
+    Ok((jar, target).into_response())
 }
 
 #[derive(Deserialize)]

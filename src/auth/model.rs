@@ -76,19 +76,14 @@ impl NewUser {
     ) -> Result<NewUser, FieldErrors> {
         let mut errors = FieldErrors::new();
         let email = Email::parse(email).map_err(|e| errors.add("email", e)).ok();
-        let name = name.trim();
-        if name.is_empty() {
-            errors.add("name", "Enter a name.");
-        } else if name.chars().count() > 100 {
-            errors.add("name", "Use at most 100 characters.");
-        }
+        let name = crate::text::name(&mut errors, "name", name, "Enter a name.");
         let password = NewPassword::parse(password)
             .map_err(|e| errors.add("password", e))
             .ok();
         match (email, password) {
             (Some(email), Some(password)) if errors.is_empty() => Ok(NewUser {
                 email,
-                name: name.to_owned(),
+                name,
                 role,
                 password,
             }),

@@ -83,13 +83,10 @@ pub async fn update(
 ) -> AppResult<StaffUser> {
     require(by.role, Permission::ManageUsers)?;
     let mut errors = FieldErrors::new();
-    if patch
+    let name = patch
         .name
         .as_deref()
-        .is_some_and(|n| n.trim().is_empty() || n.chars().count() > 100)
-    {
-        errors.add("name", "Enter a name of at most 100 characters.");
-    }
+        .map(|n| crate::text::name(&mut errors, "name", n, "Enter a name."));
     let password = match patch.password.as_deref().map(NewPassword::parse) {
         Some(Err(e)) => {
             errors.add("password", e);
@@ -120,13 +117,8 @@ pub async fn update(
         .write(move |tx| -> AppResult<StaffUser> {
             let before = repo::find_staff(tx, &id)?.ok_or(AppError::NotFound)?;
             let (mut was, mut is) = (serde_json::Map::new(), serde_json::Map::new());
-            if let Some(name) = patch
-                .name
-                .as_deref()
-                .map(str::trim)
-                .filter(|n| *n != before.name)
-            {
-                repo::set_name(tx, &id, name, now)?;
+            if let Some(name) = name.filter(|n| *n != before.name) {
+                repo::set_name(tx, &id, &name, now)?;
                 was.insert("name".into(), json!(before.name));
                 is.insert("name".into(), json!(name));
             }

@@ -23,6 +23,7 @@ use crate::web::back_to;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::{self, tel_href, whatsapp_href};
 use crate::web::paging::{Paging, pager};
+use crate::web::redirect::LocalPath;
 
 /// The button label of a move to `to`.
 fn action_label(to: BookingStatus) -> &'static str {
@@ -345,8 +346,8 @@ pub struct StatusForm {
     csrf: String,
     #[serde(default)]
     to: String,
-    #[serde(default)]
-    back: String,
+    #[serde(default, deserialize_with = "LocalPath::lenient")]
+    back: Option<LocalPath>,
 }
 
 /// What an action's failure is called in the flash message.
@@ -379,7 +380,7 @@ pub async fn view_status_post(
         ..Default::default()
     };
     let msg = outcome(manage::apply(&state, &actor, &id, change).await)?;
-    Ok(back_to(&form.back, &format!("/admin/bookings/{id}"), msg))
+    Ok(back_to(form.back, &format!("/admin/bookings/{id}"), msg))
 }
 
 #[derive(Deserialize)]
@@ -405,7 +406,7 @@ pub async fn view_reschedule_post(
         form.preferred_time.as_deref(),
     ) {
         Ok(Some(r)) => r,
-        _ => return Ok(back_to(&back, &back, "invalid_slot")),
+        _ => return Ok(back_to(None, &back, "invalid_slot")),
     };
     let actor = staff.actor();
     let change = Change {
@@ -413,7 +414,7 @@ pub async fn view_reschedule_post(
         ..Default::default()
     };
     let msg = outcome(manage::apply(&state, &actor, &id, change).await)?;
-    Ok(back_to(&back, &back, msg))
+    Ok(back_to(None, &back, msg))
 }
 
 #[derive(Deserialize)]
@@ -442,7 +443,7 @@ pub async fn view_notes_post(
     };
     let back = format!("/admin/bookings/{id}");
     let msg = outcome(manage::apply(&state, &actor, &id, change).await)?;
-    Ok(back_to(&back, &back, msg))
+    Ok(back_to(None, &back, msg))
 }
 
 /// `GET /admin/today`: the technician's phone view of today's jobs.

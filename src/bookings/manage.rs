@@ -352,6 +352,20 @@ pub async fn apply(
     change: Change,
 ) -> AppResult<Booking> {
     require(actor.role, change.permission())?;
+    let mut errors = FieldErrors::new();
+    let change = Change {
+        admin_note: change.admin_note.map(|n| {
+            crate::text::field(
+                &mut errors,
+                "admin_note",
+                &n,
+                crate::text::Lines::Many,
+                2000,
+            )
+        }),
+        ..change
+    };
+    errors.into_result(())?;
     if let Some((date, time)) = change.reschedule {
         let schedule = Schedule::new(&state.config);
         // Staff may book at short notice or far ahead, but only real slots.
@@ -405,8 +419,7 @@ pub async fn apply(
             {
                 b = repo::transition(tx, &config, &b, to, &who, "", now)?;
             }
-            if let Some(note) = &change.admin_note {
-                let note: String = note.trim().chars().take(2000).collect();
+            if let Some(note) = change.admin_note {
                 repo::set_admin_note(tx, &id, &note, now)?;
                 b.admin_note = note;
             }

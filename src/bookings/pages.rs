@@ -22,6 +22,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Query};
+use crate::web::redirect::LocalPath;
 
 #[derive(Deserialize)]
 pub struct BookQuery {
@@ -150,6 +151,18 @@ pub async fn view_book_post(
     }
 }
 
+/// The booking form's request key, made when the Confirm step was shown:
+/// a double-clicked submit is one booking, and only the browser that booked
+/// sees its reference page. Anything but the 64 hex characters we hand out
+/// is replaced by a fresh key, so it can never break the redirect after the
+/// booking is stored.
+fn request_key(sent: Option<&String>) -> String {
+    match sent {
+        Some(k) if k.len() == 64 && k.bytes().all(|b| b.is_ascii_hexdigit()) => k.clone(),
+        _ => crate::auth::repo::random_token(),
+    }
+}
+
 fn confirm_page(
     state: &AppState,
     input: &BookingInput,
@@ -185,7 +198,7 @@ pub async fn view_book_confirm_post(
         .await
         .map_err(|_| AppError::UnsupportedMediaType("Expected a multipart form.".into()))?;
     let upload = read_multipart(multipart).await?;
-    let key = upload.extra.get("request_key").cloned().unwrap_or_default();
+    let key = request_key(upload.extra.get("request_key"));
     let input = upload.input;
     if input.is_bot() {
         return Ok(Redirect::to("/book/done?ref=DAY-00000000-000&key=0").into_response());
@@ -204,12 +217,12 @@ pub async fn view_book_confirm_post(
         Err(errors) => return confirm_or_details(&state, &input, errors, &key).await,
     };
     let (service, date, time) = (new.service_type, new.date, new.time);
-    let request_key = (key.len() == 64).then(|| format!("web:{key}"));
-    match service::create(&state, new, upload.attachment, request_key).await {
-        Ok(Outcome::Booked(b)) => {
-            let target = format!("/book/done?ref={}&key={key}", b.booking_ref);
-            Ok(Redirect::to(&target).into_response())
-        }
+    let stored_key = format!("web:{key}");
+    match service::create(&state, new, upload.attachment, Some(stored_key)).await {
+        Ok(Outcome::Booked(b)) => Ok(LocalPath::new("/book/done")
+            .with("ref", &b.booking_ref)
+            .with("key", &key)
+            .into_response()),
         Ok(Outcome::SlotFull(alternatives)) => {
             let mut errors = FieldErrors::new();
             errors.add(

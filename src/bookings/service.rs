@@ -16,6 +16,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::ids::AttachmentId;
 use crate::phone::Phone;
 use crate::state::AppState;
+use crate::text::Lines;
 use crate::upload::{self, UploadError};
 
 /// A checkbox or boolean as JSON (`true`) or a form (`"on"`, `"true"`, `"1"`) sends it.
@@ -85,12 +86,7 @@ impl BookingInput {
     /// Every rule of SPEC §5; each failure names its field.
     pub fn parse(&self, config: &Config, now: jiff::Timestamp) -> Result<NewBooking, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let name = text(&self.name);
-        if name.is_empty() {
-            errors.add("name", "Enter your name.");
-        } else if name.chars().count() > 100 {
-            errors.add("name", "Use at most 100 characters.");
-        }
+        let name = crate::text::name(&mut errors, "name", text(&self.name), "Enter your name.");
         let phone = Phone::parse(text(&self.phone))
             .map_err(|e| errors.add("phone", e))
             .ok();
@@ -132,24 +128,27 @@ impl BookingInput {
                 errors.add(e.field(), e.message(&schedule));
             }
         }
-        let notes = text(&self.notes);
-        if notes.chars().count() > MAX_NOTES {
-            errors.add("notes", format!("Use at most {MAX_NOTES} characters."));
-        }
+        let notes = crate::text::field(
+            &mut errors,
+            "notes",
+            text(&self.notes),
+            Lines::Many,
+            MAX_NOTES,
+        );
         if !self.consent.as_ref().is_some_and(Flag::is_set) {
             errors.add("consent", "Please agree so that we can store your booking.");
         }
         match (phone, service_type, date, time) {
             (Some(phone), Some(service_type), Some(date), Some(time)) if errors.is_empty() => {
                 Ok(NewBooking {
-                    name: name.to_owned(),
+                    name,
                     phone,
                     email,
                     vehicle_reg,
                     service_type,
                     date,
                     time,
-                    notes: notes.to_owned(),
+                    notes,
                 })
             }
             _ => Err(errors),

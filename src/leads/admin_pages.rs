@@ -4,7 +4,7 @@
 use axum::{
     extract::State,
     http::HeaderMap,
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -21,6 +21,7 @@ use crate::upload::media_url;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::{self, field, input, local_time, select, tel_href, whatsapp_href};
 use crate::web::paging::pager;
+use crate::web::redirect::LocalPath;
 
 fn status_tag(s: LeadStatus) -> Markup {
     html! { span.badge.{ "badge-" (s.as_str()) } { (s.label()) } }
@@ -216,5 +217,7 @@ pub async fn view_lead_post(
         Err(AppError::Conflict { .. }) => "invalid_transition",
         Err(e) => return Err(e),
     };
-    Ok(Redirect::to(&format!("/admin/leads/{id}?msg={msg}")).into_response())
+    Ok(LocalPath::new(&format!("/admin/leads/{id}"))
+        .with("msg", msg)
+        .into_response())
 }

@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::error::{AppError, FieldErrors};
 use crate::ids::VehicleId;
 use crate::phone::Phone;
+use crate::text::Lines;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -161,12 +162,7 @@ impl InquiryInput {
 
     pub fn parse(&self, config: &Config, now: Timestamp) -> Result<NewLead, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let name = text(&self.name);
-        if name.is_empty() {
-            errors.add("name", "Enter your name.");
-        } else if name.chars().count() > 100 {
-            errors.add("name", "Use at most 100 characters.");
-        }
+        let name = crate::text::name(&mut errors, "name", text(&self.name), "Enter your name.");
         let phone = match text(&self.phone) {
             "" => None,
             raw => Phone::parse(raw)
@@ -194,10 +190,13 @@ impl InquiryInput {
                 "Choose price_request, test_drive_request or general.",
             );
         }
-        let message = text(&self.message);
-        if message.chars().count() > MAX_MESSAGE {
-            errors.add("message", format!("Use at most {MAX_MESSAGE} characters."));
-        }
+        let message = crate::text::field(
+            &mut errors,
+            "message",
+            text(&self.message),
+            Lines::Many,
+            MAX_MESSAGE,
+        );
         let preferred_date = match (kind, text(&self.preferred_date)) {
             (Some(LeadType::TestDriveRequest), raw) if !raw.is_empty() => {
                 check_test_drive_date(config, now, raw)
@@ -219,11 +218,11 @@ impl InquiryInput {
         match kind {
             Some(kind) if errors.is_empty() => Ok(NewLead {
                 vehicle_id,
-                name: name.to_owned(),
+                name,
                 phone,
                 email,
                 kind,
-                message: message.to_owned(),
+                message,
                 preferred_date,
             }),
             _ => Err(errors),

@@ -15,6 +15,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::ids::{LeadId, VehicleId};
 use crate::notifications::{self, Subject, messages};
 use crate::state::AppState;
+use crate::text::Lines;
 use crate::web::paging::{Page, Paging, page_param};
 
 /// Stores an inquiry and queues the "new lead" message for staff.
@@ -102,15 +103,15 @@ pub async fn update(state: &AppState, who: &Actor, id: &LeadId, change: Change) 
 impl Change {
     /// A status name and a note into a change (422 for an unknown status).
     pub fn parse(status: Option<&str>, note: Option<String>) -> AppResult<Change> {
-        let status = match status.map(str::trim) {
-            None => None,
-            Some(s) => Some(LeadStatus::parse(s).ok_or_else(|| {
-                let mut f = FieldErrors::new();
-                f.add("status", "Use new, contacted or closed.");
-                AppError::Validation(f)
-            })?),
-        };
-        Ok(Change { status, note })
+        let mut errors = FieldErrors::new();
+        let status = status.map(str::trim).and_then(|s| {
+            LeadStatus::parse(s).or_else(|| {
+                errors.add("status", "Use new, contacted or closed.");
+                None
+            })
+        });
+        let note = note.map(|n| crate::text::field(&mut errors, "note", &n, Lines::Many, 2000));
+        errors.into_result(Change { status, note })
     }
 }
 

@@ -7,7 +7,7 @@ use axum::{
     Router,
     extract::State,
     http::{HeaderMap, StatusCode},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use maud::{Markup, html};
@@ -25,6 +25,7 @@ use crate::state::AppState;
 use crate::web::extract::{Form, Json, Path, Query};
 use crate::web::layout::{self, local_time};
 use crate::web::paging::{Page, page_param, pager};
+use crate::web::redirect::LocalPath;
 
 /// The pages; the `/v1` routes are registered in `crate::api`.
 pub fn router() -> Router<AppState> {
@@ -267,7 +268,9 @@ pub async fn view_resend_post(
         Err(AppError::Conflict { .. }) => "not_failed",
         Err(e) => return Err(e),
     };
-    Ok(Redirect::to(&format!("/admin/notifications/{id}?msg={msg}")).into_response())
+    Ok(LocalPath::new(&format!("/admin/notifications/{id}"))
+        .with("msg", msg)
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -296,5 +299,7 @@ pub async fn view_test_post(
         }
         Err(errors) => format!("test_invalid_{}", errors.fields().next().unwrap_or("to")),
     };
-    Ok(Redirect::to(&format!("/admin/settings?msg={msg}")).into_response())
+    Ok(LocalPath::new("/admin/settings")
+        .with("msg", &msg)
+        .into_response())
 }

@@ -341,10 +341,14 @@ impl PartReader {
         while let Some(mut field) = self.multipart.next_field().await.map_err(malformed)? {
             let name = field.name().unwrap_or_default().to_owned();
             if name != self.file_field {
-                let value = field.text().await.map_err(malformed)?;
-                if value.len() > 10_000 {
+                let bytes = field.bytes().await.map_err(malformed)?;
+                if bytes.len() > 10_000 {
                     return Err(AppError::PayloadTooLarge);
                 }
+                // Not decoded lossily: a field that is not UTF-8 is refused,
+                // never stored with U+FFFD in it.
+                let value = String::from_utf8(bytes.to_vec())
+                    .map_err(|_| crate::web::extract::not_utf8())?;
                 return Ok(Some(Part::Text { name, value }));
             }
             let filename = field.file_name().unwrap_or_default().to_owned();

@@ -24,6 +24,7 @@ use crate::web::back_to;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::{self, field, input, select};
 use crate::web::paging::pager;
+use crate::web::redirect::LocalPath;
 
 #[derive(Deserialize, Default)]
 pub struct MsgParam {
@@ -346,7 +347,9 @@ pub async fn view_new_post(
         Err(errors) => Err(AppError::Validation(errors)),
     };
     match result {
-        Ok(v) => Ok(Redirect::to(&format!("/admin/vehicles/{}?msg=created", v.id)).into_response()),
+        Ok(v) => Ok(LocalPath::new(&format!("/admin/vehicles/{}", v.id))
+            .with("msg", "created")
+            .into_response()),
         Err(AppError::Validation(errors)) => {
             let body = vehicle_form("/admin/vehicles/new", &form, &errors, &staff.csrf);
             let page = layout::admin(
@@ -477,7 +480,9 @@ pub async fn view_edit_post(
         Err(errors) => Err(AppError::Validation(errors)),
     };
     match result {
-        Ok(_) => Ok(Redirect::to(&format!("/admin/vehicles/{id}?msg=saved")).into_response()),
+        Ok(_) => Ok(LocalPath::new(&format!("/admin/vehicles/{id}"))
+            .with("msg", "saved")
+            .into_response()),
         Err(AppError::Validation(errors)) => {
             let page = edit_page(
                 &state,
@@ -499,8 +504,8 @@ pub struct StatusForm {
     #[serde(default)]
     csrf: String,
     to: String,
-    #[serde(default)]
-    back: String,
+    #[serde(default, deserialize_with = "LocalPath::lenient")]
+    back: Option<LocalPath>,
 }
 
 /// `POST /admin/vehicles/{id}/status`: one click from the list.
@@ -517,7 +522,7 @@ pub async fn view_status_post(
         ..Default::default()
     };
     manage::update(&state, &staff.actor(), &id, patch).await?;
-    Ok(back_to(&form.back, "/admin/vehicles", "saved"))
+    Ok(back_to(form.back, "/admin/vehicles", "saved"))
 }
 
 #[derive(Deserialize)]
@@ -537,7 +542,9 @@ pub async fn view_delete_post(
 ) -> AppResult<Response> {
     verify_form(&headers, &staff.csrf, &form.csrf)?;
     if form.confirm.as_deref() != Some("yes") {
-        return Ok(Redirect::to(&format!("/admin/vehicles/{id}#photos")).into_response());
+        return Ok(LocalPath::new(&format!("/admin/vehicles/{id}"))
+            .fragment("photos")
+            .into_response());
     }
     manage::delete(&state, &staff.actor(), &id).await?;
     Ok(Redirect::to("/admin/vehicles?msg=deleted").into_response())
@@ -585,17 +592,16 @@ pub async fn view_photos_post(
         verify_form(&headers, &staff.csrf, "")?;
     }
     if added == 0 && refused.is_empty() {
-        return Ok(
-            Redirect::to(&format!("/admin/vehicles/{id}?msg=no_photo#photos")).into_response(),
-        );
+        return Ok(LocalPath::new(&format!("/admin/vehicles/{id}"))
+            .with("msg", "no_photo")
+            .fragment("photos")
+            .into_response());
     }
-    let mut target = format!("/admin/vehicles/{id}?msg=photos");
+    let mut target = LocalPath::new(&format!("/admin/vehicles/{id}")).with("msg", "photos");
     if !refused.is_empty() {
-        target.push_str("&refused=");
-        target.push_str(&layout::url_encode(&refused.join("\n")));
+        target = target.with("refused", &refused.join("\n"));
     }
-    target.push_str("#photos");
-    Ok(Redirect::to(&target).into_response())
+    Ok(target.fragment("photos").into_response())
 }
 
 fn refusal(e: &AppError) -> String {
@@ -649,5 +655,8 @@ pub async fn view_photo_post(
             "saved"
         }
     };
-    Ok(Redirect::to(&format!("/admin/vehicles/{id}?msg={msg}#photos")).into_response())
+    Ok(LocalPath::new(&format!("/admin/vehicles/{id}"))
+        .with("msg", msg)
+        .fragment("photos")
+        .into_response())
 }

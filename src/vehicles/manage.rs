@@ -157,6 +157,7 @@ pub async fn add_image(
     alt_text: &str,
 ) -> AppResult<Image> {
     require(who.role, Permission::ManageVehicles)?;
+    let alt_text = clean_alt(alt_text)?;
     let (_, existing) = find(state, vehicle_id).await?;
     if existing.len() >= MAX_PHOTOS {
         let mut fields = FieldErrors::new();
@@ -171,7 +172,7 @@ pub async fn add_image(
         id,
         vehicle_id: vehicle_id.clone(),
         position: 0,
-        alt_text: clean_alt(alt_text),
+        alt_text,
         width: photo.width,
         height: photo.height,
     };
@@ -211,8 +212,11 @@ pub async fn add_image(
     saved
 }
 
-fn clean_alt(s: &str) -> String {
-    s.trim().chars().take(200).collect()
+/// Alt text: one line of at most 200 characters.
+fn clean_alt(s: &str) -> AppResult<String> {
+    let mut errors = FieldErrors::new();
+    let alt = crate::text::field(&mut errors, "alt_text", s, crate::text::Lines::One, 200);
+    errors.into_result(alt)
 }
 
 /// A change to one photo; absent parts stay as they are.
@@ -232,6 +236,7 @@ pub async fn change_image(
     change: ImageChange,
 ) -> AppResult<Image> {
     require(who.role, Permission::ManageVehicles)?;
+    let alt_text = change.alt_text.as_deref().map(clean_alt).transpose()?;
     let (who, now) = (who.clone(), state.clock.now());
     let (vid, iid) = (vehicle_id.clone(), image_id.clone());
     let img = state
@@ -239,8 +244,8 @@ pub async fn change_image(
         .write(move |tx| -> AppResult<Image> {
             let img = repo::find_image(tx, &vid, &iid)?.ok_or(AppError::NotFound)?;
             let mut after = img.clone();
-            if let Some(alt) = &change.alt_text {
-                after.alt_text = clean_alt(alt);
+            if let Some(alt) = alt_text {
+                after.alt_text = alt;
                 repo::set_alt_text(tx, &img, &after.alt_text, now)?;
             }
             if let Some(pos) = change.position {

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use crate::error::FieldErrors;
 use crate::ids::VehicleId;
+use crate::text::Lines;
 use crate::web::layout::thousands;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -192,18 +193,45 @@ impl VehiclePatch {
     pub fn apply_to(self, base: &VehicleData) -> Result<VehicleData, FieldErrors> {
         let mut errors = FieldErrors::new();
         let mut v = base.clone();
-        let trimmed = |s: String| s.trim().to_owned();
+        let mut text = |field: &str, s: String, lines: Lines| {
+            crate::text::clean(&s, lines).unwrap_or_else(|why| {
+                errors.add(field, why);
+                String::new()
+            })
+        };
         if let Some(s) = self.make {
-            v.make = trimmed(s);
+            v.make = text("make", s, Lines::One);
         }
         if let Some(s) = self.model {
-            v.model = trimmed(s);
+            v.model = text("model", s, Lines::One);
+        }
+        if let Some(s) = self.trim {
+            v.trim = text("trim", s, Lines::One);
+        }
+        if let Some(s) = self.vin {
+            v.vin = text("vin", s, Lines::One).to_uppercase();
+        }
+        if let Some(s) = self.reg_number {
+            v.reg_number = text("reg_number", s, Lines::One).to_uppercase();
+        }
+        if let Some(s) = self.location {
+            v.location = text("location", s, Lines::One);
+        }
+        if let Some(s) = self.description {
+            v.description = text("description", s, Lines::Many);
+        }
+        if let Some(list) = self.features {
+            v.features = list
+                .into_iter()
+                .map(|f| text("features", f, Lines::One))
+                .filter(|f| !f.is_empty())
+                .collect();
+        }
+        if let Some(s) = self.title {
+            v.title = text("title", s, Lines::One);
         }
         if let Some(y) = self.year {
             v.year = y;
-        }
-        if let Some(s) = self.trim {
-            v.trim = trimmed(s);
         }
         if let Some(s) = self.condition {
             match Condition::parse(s.trim()) {
@@ -217,33 +245,11 @@ impl VehiclePatch {
         if let Some(m) = self.mileage {
             v.mileage = m;
         }
-        if let Some(s) = self.vin {
-            v.vin = trimmed(s).to_uppercase();
-        }
-        if let Some(s) = self.reg_number {
-            v.reg_number = trimmed(s).to_uppercase();
-        }
-        if let Some(s) = self.location {
-            v.location = trimmed(s);
-        }
-        if let Some(s) = self.description {
-            v.description = trimmed(s);
-        }
-        if let Some(list) = self.features {
-            v.features = list
-                .into_iter()
-                .map(trimmed)
-                .filter(|f| !f.is_empty())
-                .collect();
-        }
         if let Some(s) = self.status {
             match VehicleStatus::parse(s.trim()) {
                 Some(st) => v.status = st,
                 None => errors.add("status", "Choose available, reserved or sold."),
             }
-        }
-        if let Some(s) = self.title {
-            v.title = trimmed(s);
         }
         if v.title.is_empty() {
             v.title = v.default_title();

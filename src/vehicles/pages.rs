@@ -7,7 +7,7 @@ use axum::{
     body::Body,
     extract::State,
     http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
@@ -26,6 +26,7 @@ use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::thousands;
 use crate::web::layout::{self, Page, field, input, select, tel_href, whatsapp_href};
 use crate::web::paging::pager;
+use crate::web::redirect::LocalPath;
 
 fn status_badge(status: VehicleStatus) -> Markup {
     html! {
@@ -460,11 +461,10 @@ pub async fn view_inquire_post(
         }
         Inquiry::Sent(kind) => {
             let kind = kind.unwrap_or(LeadType::General).as_str();
-            Ok(Redirect::to(&format!(
-                "{}?sent={kind}#inquiry",
-                vehicle_path(&v.id, &v.data.title)
-            ))
-            .into_response())
+            Ok(LocalPath::new(&vehicle_path(&v.id, &v.data.title))
+                .with("sent", kind)
+                .fragment("inquiry")
+                .into_response())
         }
     }
 }

@@ -9,13 +9,14 @@ pub mod extract;
 pub mod layout;
 pub mod paging;
 pub mod ratelimit;
+pub mod redirect;
 
 use axum::{
     body::Body,
     extract::{Request, State},
     http::{HeaderValue, StatusCode, header},
     middleware::Next,
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use maud::html;
 
@@ -23,6 +24,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::error::{ErrorInfo, error_body};
+use redirect::LocalPath;
 
 /// Content-Security-Policy: only our own scripts, styles and images; no inline
 /// script; never framed.
@@ -178,20 +180,12 @@ pub async fn not_found() -> impl IntoResponse {
     crate::error::AppError::NotFound
 }
 
-/// Where to go after an action: back to the admin page it came from, with
-/// the outcome as a message code (replacing an earlier one).
-pub fn back_to(back: &str, fallback: &str, msg: &str) -> Response {
-    let target = if back.starts_with("/admin/") && !back.starts_with("//") {
-        back
-    } else {
-        fallback
-    };
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let mut params: Vec<&str> = query
-        .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("msg="))
-        .collect();
-    let msg = format!("msg={msg}");
-    params.push(&msg);
-    Redirect::to(&format!("{path}?{}", params.join("&"))).into_response()
+/// Where to go after a staff action: back to the admin page it came from
+/// (when that is one), else `fallback`, with the outcome as a message code
+/// replacing an earlier one.
+pub fn back_to(back: Option<LocalPath>, fallback: &str, msg: &str) -> Response {
+    back.and_then(|b| LocalPath::under(b.as_str(), "/admin"))
+        .unwrap_or_else(|| LocalPath::new(fallback))
+        .with("msg", msg)
+        .into_response()
 }

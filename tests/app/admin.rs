@@ -96,7 +96,7 @@ async fn workshop_with_clock(overrides: &[(&str, &str)]) -> (TestApp, FixedClock
 }
 
 /// Books a slot through the public API; returns the booking's id.
-async fn booked(app: &TestApp, date: &str, time: &str) -> String {
+pub async fn booked(app: &TestApp, date: &str, time: &str) -> String {
     let (status, body) = post_booking(app, &booking(date, time)).await;
     assert_eq!(status, 201, "{body}");
     let r = body["booking_ref"].as_str().unwrap().to_owned();

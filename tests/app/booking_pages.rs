@@ -12,7 +12,7 @@ async fn html(res: reqwest::Response) -> (u16, Html) {
 }
 
 /// The confirm step's multipart form: the details carried over, plus `extra`.
-fn confirm_form(extra: &[(&str, &str)]) -> reqwest::multipart::Form {
+pub fn confirm_form(extra: &[(&str, &str)]) -> reqwest::multipart::Form {
     let mut form = reqwest::multipart::Form::new();
     for (k, v) in DETAILS.iter().filter(|(k, _)| *k != "step").chain(extra) {
         form = form.text(k.to_string(), v.to_string());
@@ -20,7 +20,7 @@ fn confirm_form(extra: &[(&str, &str)]) -> reqwest::multipart::Form {
     form
 }
 
-const DETAILS: &[(&str, &str)] = &[
+pub const DETAILS: &[(&str, &str)] = &[
     ("step", "review"),
     ("preferred_date", "2026-11-24"),
     ("preferred_time", "09:30"),

@@ -5,6 +5,7 @@
 
 mod fakes;
 mod helpers;
+mod hostile;
 
 mod admin;
 mod assets;
