@@ -14,7 +14,6 @@ use crate::config::Config;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::phone::Phone;
 use crate::state::AppState;
-use crate::upload::UploadError;
 
 /// A checkbox or boolean as JSON (`true`) or a form (`"on"`, `"true"`, `"1"`) sends it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -214,15 +213,7 @@ async fn store_attachment(state: &AppState, bytes: Vec<u8>) -> AppResult<NewAtta
         .uploads
         .prepare_attachment(bytes)
         .await
-        .map_err(|e| match e {
-            UploadError::TooLarge => AppError::PayloadTooLarge,
-            UploadError::Internal(e) => AppError::Internal(e),
-            refused => {
-                let mut fields = FieldErrors::new();
-                fields.add("attachment", refused.to_string());
-                AppError::Validation(fields)
-            }
-        })?;
+        .map_err(|e| e.into_app_error("attachment"))?;
     let id = crate::db::new_id();
     let path = format!("attachments/{id}.{}", prepared.extension);
     let size = prepared.bytes.len();

@@ -19,6 +19,7 @@ use crate::auth::session::ApiStaff;
 use crate::config::Config;
 use crate::error::{AppError, AppResult, ErrorBody, FieldErrors};
 use crate::state::AppState;
+use crate::upload::UploadError;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Json, Path, Query};
 
@@ -352,7 +353,7 @@ pub struct ImageCreated {
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = String, Path)),
-    request_body(content_type = "multipart/form-data", description = "`image` (JPEG, PNG or WebP, at most 5 MB) and optional `alt_text`"),
+    request_body(content_type = "multipart/form-data", description = "`image` (JPEG, PNG or WebP, at most 5 MB and 24 megapixels) and optional `alt_text`"),
     responses(
         (status = 201, body = ImageCreated),
         (status = 401, body = ErrorBody),
@@ -372,12 +373,14 @@ pub async fn admin_add_image(
 ) -> AppResult<Response> {
     require(staff.user.role, Permission::ManageVehicles)?;
     let mut form = crate::upload::read_multipart(multipart, "image").await?;
-    let Some(file) = form.files.pop() else {
+    let Some(file) = form.file else {
         let mut fields = FieldErrors::new();
         fields.add("image", "Attach a photo.");
         return Err(AppError::Validation(fields));
     };
-    let bytes = file.bytes.ok_or(AppError::PayloadTooLarge)?;
+    let bytes = file
+        .bytes
+        .ok_or_else(|| UploadError::TooLarge.into_app_error("image"))?;
     let alt = form.fields.remove("alt_text").unwrap_or_default();
     let img = manage::add_image(&state, &Who::new(&staff.user, ip), &id, bytes, &alt).await?;
     let created = ImageCreated {
