@@ -6,14 +6,14 @@
 
 use std::sync::Arc;
 
-use axum::{Extension, Json, Router, extract::DefaultBodyLimit, routing::get};
+use axum::{Extension, Json, Router, middleware, routing::get};
 use utoipa::OpenApi;
 use utoipa_axum::{
     router::{OpenApiRouter, UtoipaMethodRouterExt},
     routes,
 };
 
-use crate::state::AppState;
+use crate::{state::AppState, upload, web};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -145,10 +145,13 @@ pub fn router() -> Router<AppState> {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(crate::ops::healthz))
         .routes(routes!(crate::bookings::api::availability))
-        // Multipart bookings carry a photo; other routes keep the small default limit.
+        // Multipart bookings carry a photo; JSON ones and other routes keep
+        // the small default limit.
         .routes(
-            routes!(crate::bookings::api::create)
-                .layer(DefaultBodyLimit::max(crate::bookings::UPLOAD_BODY_LIMIT)),
+            routes!(crate::bookings::api::create).layer(middleware::from_fn_with_state(
+                upload::BODY_LIMIT,
+                web::multipart_limit,
+            )),
         )
         .routes(routes!(crate::bookings::api::lookup))
         .routes(routes!(crate::bookings::api::cancel))
@@ -173,10 +176,9 @@ pub fn router() -> Router<AppState> {
             crate::vehicles::api::admin_update,
             crate::vehicles::api::admin_delete
         ))
-        .routes(
-            routes!(crate::vehicles::api::admin_add_image)
-                .layer(DefaultBodyLimit::max(crate::bookings::UPLOAD_BODY_LIMIT)),
-        )
+        .routes(routes!(crate::vehicles::api::admin_add_image).layer(
+            middleware::from_fn_with_state(upload::BODY_LIMIT, web::multipart_limit),
+        ))
         .routes(routes!(
             crate::vehicles::api::admin_update_image,
             crate::vehicles::api::admin_delete_image

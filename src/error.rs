@@ -72,8 +72,9 @@ pub enum AppError {
         message: String,
         details: Value,
     },
-    #[error("request body too large")]
-    PayloadTooLarge,
+    /// The message names the limit that was passed.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("validation failed")]
@@ -112,7 +113,7 @@ impl AppError {
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
-            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -127,7 +128,7 @@ impl AppError {
             | AppError::Forbidden { code, .. }
             | AppError::Conflict { code, .. } => code,
             AppError::NotFound => "not_found",
-            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Validation(_) => "validation_failed",
             AppError::RateLimited { .. } => "rate_limited",
@@ -141,7 +142,6 @@ impl AppError {
             AppError::NotFound => {
                 "Not found. The address may be mistyped, or the item was removed.".into()
             }
-            AppError::PayloadTooLarge => "The request body is too large.".into(),
             AppError::Validation(_) => "Some fields are not valid.".into(),
             AppError::RateLimited { retry_after_secs } => {
                 format!("Too many requests. Try again in {retry_after_secs} seconds.")

@@ -60,8 +60,9 @@ pub struct BookingCreated {
 }
 
 /// Book a workshop slot. JSON, or multipart with the same fields plus an
-/// optional `attachment` (JPEG/PNG/WebP/PDF, at most 5 MB). An
-/// `Idempotency-Key` header makes retries return the first booking.
+/// optional `attachment` (JPEG/PNG/WebP/PDF, at most 5 MB; photos up to 24
+/// megapixels). An `Idempotency-Key` header makes retries return the first
+/// booking.
 #[utoipa::path(
     post,
     path = "/v1/bookings",
@@ -74,9 +75,9 @@ pub struct BookingCreated {
         (status = 201, body = BookingCreated),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 409, description = "`slot_full`, with `alternatives: [{date, time}]`", body = ErrorBody),
-        (status = 413, description = "Body or attachment too large", body = ErrorBody),
-        (status = 415, description = "Neither JSON nor multipart", body = ErrorBody),
-        (status = 422, description = "Validation failed; `fields` names each bad field", body = ErrorBody),
+        (status = 413, description = "JSON body over `[server] max_body_kib`, attachment over 5 MB, or form fields over 64 KB", body = ErrorBody),
+        (status = 415, description = "Neither JSON nor multipart, or an attachment that is not JPEG/PNG/WebP/PDF", body = ErrorBody),
+        (status = 422, description = "Validation failed; `fields` names each bad field (an unreadable attachment, or one over 24 megapixels, under `attachment`)", body = ErrorBody),
         (status = 429, description = "Rate limited; see Retry-After", body = ErrorBody),
     )
 )]
@@ -101,7 +102,7 @@ pub async fn create(
             .map_err(|e| AppError::bad_request(e.body_text()))?;
         let upload = read_multipart(multipart).await?;
         if upload.attachment_too_large {
-            return Err(AppError::PayloadTooLarge);
+            return Err(crate::upload::UploadError::TooLarge.into_app_error("attachment"));
         }
         (upload.input, upload.attachment)
     } else {

@@ -14,16 +14,11 @@ pub mod slots;
 pub mod views;
 
 use axum::{
-    Router,
-    extract::DefaultBodyLimit,
+    Router, middleware,
     routing::{get, post},
 };
 
-use crate::state::AppState;
-
-/// Multipart bookings carry a photo of up to 5 MB; a somewhat larger one is
-/// still read to the end so the customer gets a clear error, not a reset.
-pub const UPLOAD_BODY_LIMIT: usize = 16 * 1024 * 1024;
+use crate::{state::AppState, upload, web};
 
 /// The pages; the `/v1` routes are registered in `crate::api`.
 pub fn router() -> Router<AppState> {
@@ -32,7 +27,10 @@ pub fn router() -> Router<AppState> {
         .route("/book", get(view_book_get).post(view_book_post))
         .route(
             "/book/confirm",
-            post(view_book_confirm_post).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+            post(view_book_confirm_post).layer(middleware::from_fn_with_state(
+                upload::BODY_LIMIT,
+                web::multipart_limit,
+            )),
         )
         .route("/book/done", get(view_book_done_get))
         .route("/book/calendar.ics", get(calendar_ics))

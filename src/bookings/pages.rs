@@ -20,6 +20,7 @@ use super::views;
 use crate::auth::session::check_same_origin;
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::state::AppState;
+use crate::upload::UploadError;
 use crate::web::client::ClientIp;
 use crate::web::extract::{Form, Query};
 use crate::web::redirect::LocalPath;
@@ -205,20 +206,17 @@ pub async fn view_book_confirm_post(
     }
     let now = state.clock.now();
     let new = match input.parse(&state.config, now) {
-        Ok(_) if upload.attachment_too_large => {
-            let mut errors = FieldErrors::new();
-            errors.add(
-                "attachment",
-                crate::upload::UploadError::TooLarge.to_string(),
-            );
-            return confirm_or_details(&state, &input, errors, &key).await;
-        }
         Ok(new) => new,
         Err(errors) => return confirm_or_details(&state, &input, errors, &key).await,
     };
     let (service, date, time) = (new.service_type, new.date, new.time);
     let stored_key = format!("web:{key}");
-    match service::create(&state, new, upload.attachment, Some(stored_key)).await {
+    let result = if upload.attachment_too_large {
+        Err(UploadError::TooLarge.into_app_error("attachment"))
+    } else {
+        service::create(&state, new, upload.attachment, Some(stored_key)).await
+    };
+    match result {
         Ok(Outcome::Booked(b)) => Ok(LocalPath::new("/book/done")
             .with("ref", &b.booking_ref)
             .with("key", &key)
@@ -239,22 +237,24 @@ pub async fn view_book_confirm_post(
             )
                 .into_response())
         }
-        Err(AppError::Validation(errors)) => Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            confirm_page(&state, &input, &errors, &key, service, date, time),
-        )
-            .into_response()),
-        Err(AppError::PayloadTooLarge) => {
-            let mut errors = FieldErrors::new();
-            errors.add(
-                "attachment",
-                crate::upload::UploadError::TooLarge.to_string(),
-            );
-            Ok((
-                StatusCode::PAYLOAD_TOO_LARGE,
-                confirm_page(&state, &input, &errors, &key, service, date, time),
-            )
-                .into_response())
+        // A refused attachment (too large, not a kind we take, unreadable)
+        // comes back next to its field, with the status the API would give.
+        Err(
+            e @ (AppError::Validation(_)
+            | AppError::PayloadTooLarge(_)
+            | AppError::UnsupportedMediaType(_)),
+        ) => {
+            let status = e.status();
+            let errors = match e {
+                AppError::Validation(errors) => errors,
+                refused => {
+                    let mut errors = FieldErrors::new();
+                    errors.add("attachment", refused.to_string());
+                    errors
+                }
+            };
+            let page = confirm_page(&state, &input, &errors, &key, service, date, time);
+            Ok((status, page).into_response())
         }
         Err(e) => Err(e),
     }

@@ -17,7 +17,7 @@ use crate::ids::AttachmentId;
 use crate::phone::Phone;
 use crate::state::AppState;
 use crate::text::Lines;
-use crate::upload::{self, UploadError};
+use crate::upload;
 
 /// A checkbox or boolean as JSON (`true`) or a form (`"on"`, `"true"`, `"1"`) sends it.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -223,15 +223,7 @@ async fn store_attachment(state: &AppState, bytes: Vec<u8>) -> AppResult<NewAtta
         .uploads
         .prepare_attachment(bytes)
         .await
-        .map_err(|e| match e {
-            UploadError::TooLarge => AppError::PayloadTooLarge,
-            UploadError::Internal(e) => AppError::Internal(e),
-            refused => {
-                let mut fields = FieldErrors::new();
-                fields.add("attachment", refused.to_string());
-                AppError::Validation(fields)
-            }
-        })?;
+        .map_err(|e| e.into_app_error("attachment"))?;
     let id = AttachmentId::new();
     let path = format!("attachments/{id}.{}", prepared.extension);
     let size = prepared.bytes.len();
@@ -323,7 +315,7 @@ pub struct BookingUpload {
 /// Reads the booking fields and the optional `attachment` of a multipart body.
 pub async fn read_multipart(multipart: Multipart) -> AppResult<BookingUpload> {
     let mut form = upload::read_multipart(multipart, "attachment").await?;
-    let file = form.files.pop();
+    let file = form.file;
     let input = BookingInput::from_fields(&mut form.fields);
     Ok(BookingUpload {
         input,

@@ -17,6 +17,10 @@
 //! Reads use a small pool of read-only connections that WAL lets run beside
 //! the writer, on tokio's blocking pool. Nothing touches SQLite on the async
 //! runtime's threads.
+//!
+//! The write-ahead log is kept small (see `checkpoint_loop`): a log that
+//! grows without bound fills a small VPS disk, and after a power cut the
+//! next start must read all of it before answering.
 
 mod lock;
 mod migrate;
@@ -29,7 +33,7 @@ use std::{
     path::{Path, PathBuf},
     sync::{
         Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering},
         mpsc,
     },
     time::Duration,
@@ -47,6 +51,11 @@ const READERS: usize = 4;
 
 /// How many queued writes share one commit at most.
 const MAX_BATCH: usize = 64;
+
+/// The write-ahead log's bound (`journal_size_limit`). The writer
+/// checkpoints on its own once the log holds half of it, so even a long
+/// burst of writes leaves at most this much for the next start to read.
+pub const WAL_MAX_BYTES: u64 = 16 << 20;
 
 /// How long a connection waits for a lock before giving up with SQLITE_BUSY.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -102,6 +111,50 @@ impl OutboxSignal {
     }
 }
 
+/// What the writer knows about the write-ahead log: how many frames it
+/// holds (from SQLite's WAL hook, after each commit) and how many writes it
+/// has run (so the checkpoint thread can tell when it is idle).
+struct WalWatch {
+    frames: Arc<AtomicU32>,
+    commits: Arc<AtomicU64>,
+    /// Past this many frames the writer checkpoints on its own.
+    checkpoint_at: u32,
+}
+
+impl WalWatch {
+    fn install(conn: &mut Connection) -> anyhow::Result<WalWatch> {
+        // Checkpoints copy the WAL into the database file and fsync it; the
+        // checkpoint thread does that beside the writer, so SQLite's own
+        // automatic checkpoint (run by the committing connection) is off.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let page: u32 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        let frames = Arc::new(AtomicU32::new(0));
+        let count = frames.clone();
+        conn.wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages| {
+            count.store(u32::try_from(pages).unwrap_or(0), Ordering::Relaxed);
+            Ok(())
+        }))?;
+        Ok(WalWatch {
+            frames,
+            commits: Arc::new(AtomicU64::new(0)),
+            checkpoint_at: u32::try_from(WAL_MAX_BYTES / 2 / u64::from(page.max(512)))
+                .unwrap_or(u32::MAX),
+        })
+    }
+
+    /// After each write. A checkpoint beside a busy writer never catches up
+    /// with it, and SQLite starts the log over only when a write begins with
+    /// every frame copied back; so during a burst the writer itself copies
+    /// the (short) rest once the log is past half its bound. Its next write
+    /// then starts the log over, and `journal_size_limit` trims the file.
+    fn written(&self, conn: &Connection) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        if self.frames.load(Ordering::Relaxed) >= self.checkpoint_at {
+            checkpoint(conn, "PASSIVE");
+        }
+    }
+}
+
 /// Reports a write's outcome once the fate of its batch is known:
 /// `Ok(())` when the commit succeeded, else why it failed.
 type Done = Box<dyn FnOnce(Result<(), String>) + Send>;
@@ -125,21 +178,23 @@ impl Db {
         let path = data_dir.join(DB_FILE);
         let mut conn = open_connection(&path, false)?;
         migrate(&mut conn)?;
-        // Checkpoints copy the WAL into the database file and fsync it; doing
-        // that on the writer would stall every queued booking behind it.
-        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         let signal = OutboxSignal::install(&mut conn)?;
         let outbox = signal.outbox.clone();
+        let wal = WalWatch::install(&mut conn)?;
+        let commits = wal.commits.clone();
         let checkpoint_conn = open_connection(&path, false)?;
+        // An idle-time checkpoint holds the write lock while it waits for
+        // readers; it gives up soon rather than keep a booking waiting.
+        checkpoint_conn.busy_timeout(CHECKPOINT_WAIT)?;
         let (writer, jobs) = mpsc::channel();
         std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || writer_loop(conn, jobs, signal))
+            .spawn(move || writer_loop(conn, jobs, signal, wal))
             .context("cannot start the database writer thread")?;
         let (checkpointer, stop) = mpsc::channel();
         std::thread::Builder::new()
             .name("db-checkpoint".into())
-            .spawn(move || checkpoint_loop(checkpoint_conn, stop))
+            .spawn(move || checkpoint_loop(checkpoint_conn, stop, commits))
             .context("cannot start the database checkpoint thread")?;
         Ok(Db {
             inner: Arc::new(Inner {
@@ -255,7 +310,12 @@ impl Db {
 }
 
 /// The writer thread: batches queued writes into one transaction each.
-fn writer_loop(mut conn: Connection, jobs: mpsc::Receiver<Job>, signal: OutboxSignal) {
+fn writer_loop(
+    mut conn: Connection,
+    jobs: mpsc::Receiver<Job>,
+    signal: OutboxSignal,
+    wal: WalWatch,
+) {
     let mut next: Option<Job> = None;
     loop {
         let job = match next.take().map(Ok).unwrap_or_else(|| jobs.recv()) {
@@ -283,6 +343,7 @@ fn writer_loop(mut conn: Connection, jobs: mpsc::Receiver<Job>, signal: OutboxSi
                 signal.committed(ok);
             }
         }
+        wal.written(&conn);
     }
 }
 
@@ -328,21 +389,49 @@ fn run_batch(conn: &mut Connection, batch: Vec<TxJob>) -> bool {
     ok
 }
 
-/// How often the checkpoint thread copies the WAL back into the database.
+/// How often the checkpoint thread looks at the WAL.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
-/// Runs passive checkpoints beside the writer (they never block it) until
-/// the database is closed, then a final full one.
-fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>) {
-    let checkpoint = |mode: &str| {
-        if let Err(e) = conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(())) {
-            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
-        }
-    };
+/// How long an idle-time checkpoint waits for readers (holding the write lock).
+const CHECKPOINT_WAIT: Duration = Duration::from_millis(100);
+
+/// Copies the WAL back into the database file beside the writer, until the
+/// database is closed, then empties it.
+///
+/// While the writer is busy the checkpoints are passive: they never block it
+/// (or any reader), but they also cannot start the log over, and readers can
+/// hold them back. Once a whole interval has passed without a write, a
+/// TRUNCATE checkpoint copies the rest, waits briefly for readers still on an
+/// older snapshot (ours hold one only during a `read` call) and empties the
+/// file, so an idle server has no log for the next start to read. If a
+/// reader outlasts the wait, it is tried again in the next interval.
+fn checkpoint_loop(conn: Connection, stop: mpsc::Receiver<()>, commits: Arc<AtomicU64>) {
+    let mut seen = commits.load(Ordering::Relaxed);
+    let mut emptied = false;
     while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
-        checkpoint("PASSIVE");
+        let now = commits.load(Ordering::Relaxed);
+        if now != seen {
+            (seen, emptied) = (now, false);
+            checkpoint(&conn, "PASSIVE");
+        } else if !emptied {
+            emptied = checkpoint(&conn, "TRUNCATE");
+        }
     }
-    checkpoint("TRUNCATE");
+    checkpoint(&conn, "TRUNCATE");
+}
+
+/// Runs one checkpoint; returns whether it ran to the end (a TRUNCATE that
+/// a reader or a writer held up past its wait did not).
+fn checkpoint(conn: &Connection, mode: &str) -> bool {
+    match conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(busy) => busy == 0,
+        Err(e) => {
+            tracing::warn!(error = %e, mode, "WAL checkpoint failed; will retry");
+            false
+        }
+    }
 }
 
 fn lock<T, E: From<anyhow::Error>>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, E> {
@@ -368,6 +457,8 @@ pub fn open_connection(path: &Path, read_only: bool) -> anyhow::Result<Connectio
     if !read_only {
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         anyhow::ensure!(mode == "wal", "database refused WAL mode (got {mode})");
+        // When the log starts over, a file grown past this is cut back.
+        conn.pragma_update(None, "journal_size_limit", WAL_MAX_BYTES as i64)?;
     }
     conn.execute_batch(
         "PRAGMA foreign_keys = ON;

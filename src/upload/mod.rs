@@ -1,27 +1,38 @@
 //! Uploads (SPEC §7): accepted by content, never by name or declared type;
-//! images decoded with pixel limits and re-encoded (which drops EXIF, GPS and
-//! anything appended) into a large version and a thumbnail; files written
-//! atomically under `<data_dir>/uploads/`. Booking attachments use it now,
-//! vehicle photos reuse it.
+//! images decoded with bounded memory (`decode`) and re-encoded (which drops
+//! EXIF, GPS and anything appended) into a large version and a thumbnail;
+//! files written atomically under `<data_dir>/uploads/`. Booking attachments
+//! and vehicle photos both come through here, and so do the limits on what
+//! an upload form may send.
+
+mod decode;
 
 use std::{
-    io::{Cursor, Write},
+    io::Write,
     path::{Path, PathBuf},
 };
 
 use fast_image_resize::{ResizeAlg, ResizeOptions, Resizer};
-use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage, codecs::jpeg::JpegEncoder};
+use image::{DynamicImage, codecs::jpeg::JpegEncoder};
 use tokio::sync::Semaphore;
+
+use crate::error::{AppError, FieldErrors};
+
+pub use decode::MAX_MEGAPIXELS;
 
 /// Largest accepted upload.
 pub const MAX_BYTES: usize = 5 * 1024 * 1024;
+/// What the text fields of an upload form may add up to.
+pub const MAX_FIELD_BYTES: usize = 64 * 1024;
+/// How much of a one-file upload form is read at most. Only `MAX_BYTES` of
+/// file and `MAX_FIELD_BYTES` of fields are kept; the rest of a larger file
+/// (a 7 MB phone photo, say) is read and dropped, so the sender gets a
+/// clear 413 rather than a connection reset in the middle of the upload.
+pub const BODY_LIMIT: usize = 16 * 1024 * 1024;
 /// Longest side of the stored large version.
 pub const LARGE_PX: u32 = 1600;
 /// Longest side of the thumbnail.
 pub const THUMB_PX: u32 = 400;
-/// Decoding refuses anything larger (a decompression bomb is tiny on the wire).
-const MAX_SIDE_PX: u32 = 8000;
-const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
 const JPEG_QUALITY: u8 = 82;
 
 /// What a file really is, judged by its first bytes.
@@ -67,12 +78,38 @@ pub enum UploadError {
     NotAnImage,
     #[error("Only JPEG, PNG or WebP photos, or a PDF, are accepted.")]
     Unsupported,
-    #[error("The image is too large (at most {MAX_SIDE_PX} × {MAX_SIDE_PX} pixels).")]
+    #[error("The image is too large: photos up to {MAX_MEGAPIXELS} megapixels are accepted.")]
     TooManyPixels,
+    /// Within the pixel limit but too costly to decode (16-bit or
+    /// transparent PNG, progressive JPEG near the limit).
+    #[error(
+        "The image is too large to process. Save it as an ordinary JPEG of up to \
+         {MAX_MEGAPIXELS} megapixels and try again."
+    )]
+    TooMuchMemory,
     #[error("The file looks damaged and could not be read.")]
     Damaged,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl UploadError {
+    /// What a refusal means to the client: 413 too large, 415 not a kind of
+    /// file we take, 422 (naming `field`) one of the right kind we cannot use.
+    pub fn into_app_error(self, field: &str) -> AppError {
+        match self {
+            UploadError::TooLarge => AppError::PayloadTooLarge(self.to_string()),
+            UploadError::NotAnImage | UploadError::Unsupported => {
+                AppError::UnsupportedMediaType(self.to_string())
+            }
+            UploadError::Internal(e) => AppError::Internal(e),
+            refused => {
+                let mut fields = FieldErrors::new();
+                fields.add(field, refused.to_string());
+                AppError::Validation(fields)
+            }
+        }
+    }
 }
 
 /// A re-encoded photo, ready to store.
@@ -83,42 +120,24 @@ pub struct ProcessedImage {
     pub height: u32,
 }
 
-/// Decodes with limits, applies the camera's orientation, and re-encodes a
-/// large JPEG and a thumbnail. CPU-heavy: call from `spawn_blocking`.
+/// Decodes within the limits, applies the camera's orientation, and
+/// re-encodes a large JPEG and a thumbnail. CPU-heavy: call from
+/// `spawn_blocking`.
 pub fn process_image(bytes: &[u8]) -> Result<ProcessedImage, UploadError> {
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_SIDE_PX);
-    limits.max_image_height = Some(MAX_SIDE_PX);
-    limits.max_alloc = Some(MAX_DECODE_BYTES);
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|_| UploadError::Damaged)?;
-    reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(decode_error)?;
-    let orientation = decoder.orientation().map_err(decode_error)?;
-    // JPEG has no alpha, so everything becomes RGB once, up front (a move,
-    // not a copy, for the usual RGB photo).
-    let full = DynamicImage::from_decoder(decoder)
-        .map_err(decode_error)?
-        .into_rgb8();
-    // Shrink first, then rotate: turning 1600 px costs a fraction of 4000 px.
-    let mut large = DynamicImage::ImageRgb8(shrunk(&full, LARGE_PX)?.unwrap_or(full));
-    large.apply_orientation(orientation);
-    let large = large.into_rgb8();
-    let thumb = shrunk(&large, THUMB_PX)?.unwrap_or_else(|| large.clone());
+    let decoded = decode::decode(bytes, LARGE_PX)?;
+    // Shrink first, in whatever pixel format the file had (no full-size
+    // copy), then rotate: turning 1600 px costs a fraction of 4000 px.
+    let mut large = shrunk(&decoded.image, LARGE_PX)?.unwrap_or(decoded.image);
+    large.apply_orientation(decoded.orientation);
+    // JPEG has no alpha: everything becomes RGB, once, at the small size.
+    let large = DynamicImage::ImageRgb8(large.into_rgb8());
+    let thumb = shrunk(&large, THUMB_PX)?;
     Ok(ProcessedImage {
         width: large.width(),
         height: large.height(),
+        thumb: encode_jpeg(thumb.as_ref().unwrap_or(&large))?,
         large: encode_jpeg(&large)?,
-        thumb: encode_jpeg(&thumb)?,
     })
-}
-
-fn decode_error(e: image::ImageError) -> UploadError {
-    match e {
-        image::ImageError::Limits(_) => UploadError::TooManyPixels,
-        _ => UploadError::Damaged,
-    }
 }
 
 /// The size of a `width` × `height` image fitted into `max_side` ×
@@ -133,29 +152,38 @@ pub fn fit(width: u32, height: u32, max_side: u32) -> (u32, u32) {
     (side(width), side(height))
 }
 
-/// The image fitted into `max_side` × `max_side`, or `None` when it fits
-/// already. fast_image_resize (SIMD convolution) does this several times
-/// faster than `image`'s own resize, which dominated the time for a phone
-/// photo.
-fn shrunk(img: &RgbImage, max_side: u32) -> Result<Option<RgbImage>, UploadError> {
+/// The image fitted into `max_side` × `max_side`, in its own pixel format,
+/// or `None` when it fits already. fast_image_resize (SIMD convolution) does
+/// this several times faster than `image`'s own resize, which dominated the
+/// time for a phone photo. Alpha is resized as a channel like the others
+/// (it is dropped afterwards), which spares a premultiplied full-size copy.
+fn shrunk(img: &DynamicImage, max_side: u32) -> Result<Option<DynamicImage>, UploadError> {
     let (w, h) = fit(img.width(), img.height(), max_side);
-    if (w, h) == img.dimensions() {
+    if (w, h) == (img.width(), img.height()) {
         return Ok(None);
     }
-    let mut out = RgbImage::new(w, h);
-    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(
-        fast_image_resize::FilterType::Bilinear,
-    ));
+    let mut out = DynamicImage::new(w, h, img.color());
+    let options = ResizeOptions::new()
+        .resize_alg(ResizeAlg::Convolution(
+            fast_image_resize::FilterType::Bilinear,
+        ))
+        .use_alpha(false);
     Resizer::new()
         .resize(img, &mut out, &options)
         .map_err(|e| UploadError::Internal(anyhow::anyhow!("resize failed: {e}")))?;
     Ok(Some(out))
 }
 
-fn encode_jpeg(img: &RgbImage) -> Result<Vec<u8>, UploadError> {
+/// Encodes an RGB image as JPEG.
+fn encode_jpeg(img: &DynamicImage) -> Result<Vec<u8>, UploadError> {
     let mut out = Vec::new();
     JpegEncoder::new_with_quality(&mut out, JPEG_QUALITY)
-        .encode_image(img)
+        .encode(
+            img.as_bytes(),
+            img.width(),
+            img.height(),
+            img.color().into(),
+        )
         .map_err(|e| UploadError::Internal(anyhow::anyhow!("jpeg encoding failed: {e}")))?;
     Ok(out)
 }
@@ -185,8 +213,9 @@ pub fn media_url(rel: &str) -> String {
     format!("/media/{rel}")
 }
 
-/// The uploads directory and the bound on concurrent image decodes (each can
-/// take a few hundred MB at the limit; a 1–2 core box decodes one at a time).
+/// The uploads directory and the bound on concurrent image decodes: one at
+/// a time, so the decode budget bounds the whole server's memory (and a
+/// 1–2 core box gains nothing from more).
 pub struct Uploads {
     root: PathBuf,
     decodes: Semaphore,
@@ -298,11 +327,11 @@ pub struct FilePart {
     pub bytes: Option<Vec<u8>>,
 }
 
-/// A multipart form: its text fields and the files of the named file fields.
+/// A one-file multipart form: its text fields and the file, if one was sent.
 #[derive(Default)]
 pub struct MultipartForm {
     pub fields: std::collections::HashMap<String, String>,
-    pub files: Vec<FilePart>,
+    pub file: Option<FilePart>,
 }
 
 /// One part of a multipart body.
@@ -315,10 +344,13 @@ pub enum Part {
 /// handled one photo at a time instead of held whole in memory. Files are
 /// read with a hard cap: one over 5 MB is read to the end but not kept, so
 /// the client gets a clear answer instead of a connection reset mid-upload.
-/// Empty file parts (an input left empty) are skipped.
+/// The text fields together may hold `MAX_FIELD_BYTES`. Empty file parts
+/// (an input left empty) are skipped.
 pub struct PartReader {
     multipart: axum::extract::Multipart,
     file_field: &'static str,
+    /// Bytes of field names and text values read so far.
+    field_bytes: usize,
 }
 
 impl PartReader {
@@ -326,29 +358,24 @@ impl PartReader {
         PartReader {
             multipart,
             file_field,
+            field_bytes: 0,
         }
     }
 
-    pub async fn next(&mut self) -> Result<Option<Part>, crate::error::AppError> {
-        use crate::error::AppError;
-        let malformed = |e: axum::extract::multipart::MultipartError| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                AppError::PayloadTooLarge
-            } else {
-                AppError::bad_request("The multipart body is malformed.")
-            }
-        };
+    pub async fn next(&mut self) -> Result<Option<Part>, AppError> {
         while let Some(mut field) = self.multipart.next_field().await.map_err(malformed)? {
             let name = field.name().unwrap_or_default().to_owned();
             if name != self.file_field {
-                let bytes = field.bytes().await.map_err(malformed)?;
-                if bytes.len() > 10_000 {
-                    return Err(AppError::PayloadTooLarge);
+                count_field_bytes(&mut self.field_bytes, name.len())?;
+                let mut value = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+                    count_field_bytes(&mut self.field_bytes, chunk.len())?;
+                    value.extend_from_slice(&chunk);
                 }
                 // Not decoded lossily: a field that is not UTF-8 is refused,
                 // never stored with U+FFFD in it.
-                let value = String::from_utf8(bytes.to_vec())
-                    .map_err(|_| crate::web::extract::not_utf8())?;
+                let value =
+                    String::from_utf8(value).map_err(|_| crate::web::extract::not_utf8())?;
                 return Ok(Some(Part::Text { name, value }));
             }
             let filename = field.file_name().unwrap_or_default().to_owned();
@@ -374,11 +401,34 @@ impl PartReader {
     }
 }
 
-/// Reads a whole multipart body: its text fields and the files of `file_field`.
+/// Adds `n` to the text read so far, refusing past `MAX_FIELD_BYTES`.
+fn count_field_bytes(so_far: &mut usize, n: usize) -> Result<(), AppError> {
+    *so_far += n;
+    if *so_far > MAX_FIELD_BYTES {
+        return Err(AppError::PayloadTooLarge(format!(
+            "The form's text fields are larger than {} KB together.",
+            MAX_FIELD_BYTES / 1024
+        )));
+    }
+    Ok(())
+}
+
+/// The multipart stream's own errors: over the route's body limit (a file
+/// far over 5 MB), or broken.
+fn malformed(e: axum::extract::multipart::MultipartError) -> AppError {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        UploadError::TooLarge.into_app_error("")
+    } else {
+        AppError::bad_request("The multipart body is malformed.")
+    }
+}
+
+/// Reads a whole one-file multipart body: its text fields and the file of
+/// `file_field`. Only one file is held: a second one is refused.
 pub async fn read_multipart(
     multipart: axum::extract::Multipart,
     file_field: &'static str,
-) -> Result<MultipartForm, crate::error::AppError> {
+) -> Result<MultipartForm, AppError> {
     let mut reader = PartReader::new(multipart, file_field);
     let mut form = MultipartForm::default();
     while let Some(part) = reader.next().await? {
@@ -386,7 +436,10 @@ pub async fn read_multipart(
             Part::Text { name, value } => {
                 form.fields.insert(name, value);
             }
-            Part::File { file, .. } => form.files.push(file),
+            Part::File { .. } if form.file.is_some() => {
+                return Err(AppError::bad_request("Send one file at a time."));
+            }
+            Part::File { file, .. } => form.file = Some(file),
         }
     }
     Ok(form)
@@ -398,7 +451,7 @@ mod tests {
 
     fn png(w: u32, h: u32) -> Vec<u8> {
         let img = DynamicImage::new_rgb8(w, h);
-        let mut out = Cursor::new(Vec::new());
+        let mut out = std::io::Cursor::new(Vec::new());
         img.write_to(&mut out, image::ImageFormat::Png).unwrap();
         out.into_inner()
     }
@@ -418,14 +471,6 @@ mod tests {
         assert_eq!(sniff(&out.large), Some(Kind::Jpeg));
         let thumb = image::load_from_memory(&out.thumb).unwrap();
         assert_eq!((thumb.width(), thumb.height()), (400, 125));
-    }
-
-    #[test]
-    fn decompression_bombs_are_refused() {
-        assert!(matches!(
-            process_image(&png(9000, 10)),
-            Err(UploadError::TooManyPixels)
-        ));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::auth::session::{Staff, verify_form};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::ids::{ImageId, VehicleId};
 use crate::state::AppState;
-use crate::upload::{Part, PartReader, media_url};
+use crate::upload::{Part, PartReader, UploadError, media_url};
 use crate::web::back_to;
 use crate::web::extract::{Form, Path, Query};
 use crate::web::layout::{self, field, input, select};
@@ -577,7 +577,7 @@ pub async fn view_photos_post(
                     verify_form(&headers, &staff.csrf, "")?;
                 }
                 let result = match file.bytes {
-                    None => Err(AppError::PayloadTooLarge),
+                    None => Err(UploadError::TooLarge.into_app_error("image")),
                     Some(bytes) => manage::add_image(&state, &who, &id, bytes, "").await,
                 };
                 match result {
@@ -606,7 +606,6 @@ pub async fn view_photos_post(
 
 fn refusal(e: &AppError) -> String {
     match e {
-        AppError::PayloadTooLarge => crate::upload::UploadError::TooLarge.to_string(),
         AppError::Validation(f) => f.get("image").unwrap_or("not a usable photo").to_owned(),
         other => other.to_string(),
     }

@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::error::{AppError, AppResult, ErrorBody, FieldErrors};
 use crate::ids::{ImageId, VehicleId};
 use crate::state::AppState;
-use crate::upload::media_url;
+use crate::upload::{UploadError, media_url};
 use crate::web::extract::{Json, Path, Query};
 use crate::web::paging::Page;
 
@@ -314,7 +314,7 @@ pub struct ImageCreated {
     tag = "admin",
     security(("bearer" = [])),
     params(("id" = VehicleId, Path, description = "The vehicle's id")),
-    request_body(content_type = "multipart/form-data", description = "`image` (JPEG, PNG or WebP, at most 5 MB) and optional `alt_text`"),
+    request_body(content_type = "multipart/form-data", description = "`image` (JPEG, PNG or WebP, at most 5 MB and 24 megapixels) and optional `alt_text`"),
     responses(
         (status = 201, body = ImageCreated),
         (status = 401, body = ErrorBody),
@@ -333,12 +333,14 @@ pub async fn admin_add_image(
 ) -> AppResult<Response> {
     require(staff.user.role, Permission::ManageVehicles)?;
     let mut form = crate::upload::read_multipart(multipart, "image").await?;
-    let Some(file) = form.files.pop() else {
+    let Some(file) = form.file else {
         let mut fields = FieldErrors::new();
         fields.add("image", "Attach a photo.");
         return Err(AppError::Validation(fields));
     };
-    let bytes = file.bytes.ok_or(AppError::PayloadTooLarge)?;
+    let bytes = file
+        .bytes
+        .ok_or_else(|| UploadError::TooLarge.into_app_error("image"))?;
     let alt = form.fields.remove("alt_text").unwrap_or_default();
     let img = manage::add_image(&state, &staff.actor(), &id, bytes, &alt).await?;
     let created = ImageCreated {

@@ -11,7 +11,6 @@ use crate::auth::access::{Permission, require};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::ids::{ImageId, VehicleId};
 use crate::state::AppState;
-use crate::upload::UploadError;
 use crate::web::paging::Page;
 
 /// Photos per listing: plenty for a car, and a bound on disk use.
@@ -130,23 +129,6 @@ pub async fn delete(state: &AppState, who: &Actor, id: &VehicleId) -> AppResult<
     Ok(())
 }
 
-/// What an upload error means to the client: 413 too large, 415 not a
-/// photo, 422 a photo we cannot use.
-pub fn upload_error(e: UploadError) -> AppError {
-    match e {
-        UploadError::TooLarge => AppError::PayloadTooLarge,
-        UploadError::NotAnImage | UploadError::Unsupported => {
-            AppError::UnsupportedMediaType(UploadError::NotAnImage.to_string())
-        }
-        UploadError::Internal(e) => AppError::Internal(e),
-        refused => {
-            let mut fields = FieldErrors::new();
-            fields.add("image", refused.to_string());
-            AppError::Validation(fields)
-        }
-    }
-}
-
 /// Checks, re-encodes and stores one photo at the end of the listing's
 /// photos. Nothing is left on disk if any step fails.
 pub async fn add_image(
@@ -164,7 +146,11 @@ pub async fn add_image(
         fields.add("image", format!("At most {MAX_PHOTOS} photos per vehicle."));
         return Err(AppError::Validation(fields));
     }
-    let photo = state.uploads.process(bytes).await.map_err(upload_error)?;
+    let photo = state
+        .uploads
+        .process(bytes)
+        .await
+        .map_err(|e| e.into_app_error("image"))?;
     let id = ImageId::new();
     let img = Image {
         large_path: format!("vehicles/{vehicle_id}/{id}-large.jpg"),

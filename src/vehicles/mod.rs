@@ -12,12 +12,11 @@ pub mod pages;
 pub mod repo;
 
 use axum::{
-    Router,
-    extract::DefaultBodyLimit,
+    Router, middleware,
     routing::{get, post},
 };
 
-use crate::state::AppState;
+use crate::{state::AppState, web};
 
 /// Ten phone photos of up to 5 MB each in one upload, with room to spare.
 pub const PHOTOS_BODY_LIMIT: usize = 64 * 1024 * 1024;
@@ -44,7 +43,10 @@ pub fn router() -> Router<AppState> {
         .route("/admin/vehicles/{id}/delete", post(admin::view_delete_post))
         .route(
             "/admin/vehicles/{id}/photos",
-            post(admin::view_photos_post).layer(DefaultBodyLimit::max(PHOTOS_BODY_LIMIT)),
+            post(admin::view_photos_post).layer(middleware::from_fn_with_state(
+                PHOTOS_BODY_LIMIT,
+                web::multipart_limit,
+            )),
         )
         .route(
             "/admin/vehicles/{id}/photos/{image}",

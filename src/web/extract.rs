@@ -89,7 +89,7 @@ impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
 
 fn body_error(status: axum::http::StatusCode, message: String) -> AppError {
     if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::PayloadTooLarge
+        AppError::PayloadTooLarge("The request body is too large.".into())
     } else {
         AppError::bad_request(message)
     }

@@ -13,12 +13,13 @@ pub mod redirect;
 
 use axum::{
     body::Body,
-    extract::{Request, State},
+    extract::{DefaultBodyLimit, Request, State},
     http::{HeaderValue, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use maud::html;
+use tower::{Layer, ServiceExt};
 
 use std::sync::Arc;
 
@@ -60,6 +61,26 @@ pub async fn security_headers(
         );
     }
     res
+}
+
+/// For routes that take uploads (`from_fn_with_state(limit, multipart_limit)`):
+/// a multipart body may be up to `limit` bytes, while any other body (JSON,
+/// a urlencoded form) keeps the server-wide `[server] max_body_kib`.
+/// Raising `DefaultBodyLimit` on the whole route would let a JSON body of
+/// the upload's size through as well.
+pub async fn multipart_limit(State(limit): State<usize>, req: Request, next: Next) -> Response {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    if !multipart {
+        return next.run(req).await;
+    }
+    match DefaultBodyLimit::max(limit).layer(next).oneshot(req).await {
+        Ok(res) => res,
+        Err(never) => match never {},
+    }
 }
 
 /// Whether this request came over HTTPS: the configured public URL says

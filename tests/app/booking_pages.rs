@@ -302,11 +302,35 @@ async fn an_oversized_photo_on_the_confirm_step_is_refused_with_the_form_kept() 
             .unwrap(),
     )
     .await;
-    assert_eq!(status, 422);
+    assert_eq!(status, 413);
     assert!(texts(&page, "#attachment-error")[0].contains("5 MB"));
     assert_eq!(input_value(&page, "name"), "Thoko Mvula");
     assert!(
         std::fs::read_dir(app.state.uploads.path("")).is_err(),
         "nothing written"
     );
+}
+
+#[tokio::test]
+async fn an_unsupported_file_on_the_confirm_step_is_refused_next_to_its_field() {
+    let app = workshop(&[]).await;
+    let (_, confirm) = html(app.post_form("/book", DETAILS).await).await;
+    let key = input_value(&confirm, "request_key");
+    let form = confirm_form(&[("request_key", &key), ("consent", "on")]).part(
+        "attachment",
+        reqwest::multipart::Part::bytes(b"GIF89a not for us".to_vec()).file_name("car.gif"),
+    );
+    let (status, page) = html(
+        app.client
+            .post(app.url("/book/confirm"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 415);
+    assert!(texts(&page, "#attachment-error")[0].contains("JPEG, PNG or WebP"));
+    assert_eq!(input_value(&page, "name"), "Thoko Mvula");
+    assert_eq!(db_count(&app, "SELECT COUNT(*) FROM bookings").await, 0);
 }

@@ -656,39 +656,52 @@ async fn a_photo_attachment_is_checked_reencoded_and_stored() {
     assert!(!stored.windows(15).any(|w| w == b"appended secret"));
 }
 
+async fn post_multipart(app: &TestApp, form: reqwest::multipart::Form) -> (u16, Value) {
+    let res = app
+        .client
+        .post(app.url("/v1/bookings"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.json().await.unwrap())
+}
+
 #[tokio::test]
-async fn a_text_file_named_jpg_and_a_6_mb_file_are_refused_and_leave_nothing() {
+async fn refused_attachments_get_415_413_or_422_and_leave_nothing() {
     let app = workshop(&[]).await;
     let uploads = app.state.uploads.path("");
 
-    let res = app
-        .client
-        .post(app.url("/v1/bookings"))
-        .multipart(multipart_booking(Some((
-            "photo.jpg",
-            b"this is just text pretending to be a photo".to_vec(),
-        ))))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 422);
-    let body: Value = res.json().await.unwrap();
-    assert!(body["error"]["fields"]["attachment"].is_string(), "{body}");
-
-    let mut big = small_png_with_trailing_data();
-    big.resize(6 * 1024 * 1024, 0);
-    let res = app
-        .client
-        .post(app.url("/v1/bookings"))
-        .multipart(multipart_booking(Some(("big.png", big))))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 413);
-    assert_eq!(
-        res.json::<Value>().await.unwrap()["error"]["code"],
-        "payload_too_large"
+    // Not a kind of file we take: 415, as for a vehicle photo.
+    let text = b"this is just text pretending to be a photo".to_vec();
+    let (status, body) = post_multipart(&app, multipart_booking(Some(("photo.jpg", text)))).await;
+    assert_eq!(status, 415, "{body}");
+    assert_eq!(body["error"]["code"], "unsupported_media_type");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("PDF"),
+        "{body}"
     );
+
+    // One byte over 5 MB, and somewhat more: a clear 413 naming the limit
+    // (the body is still read, so the client hears it rather than a reset).
+    for size in [daytona::upload::MAX_BYTES + 1, 6 * 1024 * 1024] {
+        let mut big = small_png_with_trailing_data();
+        big.resize(size, 0);
+        let (status, body) = post_multipart(&app, multipart_booking(Some(("big.png", big)))).await;
+        assert_eq!(status, 413, "{body}");
+        assert_eq!(body["error"]["code"], "payload_too_large");
+        assert!(
+            body["error"]["message"].as_str().unwrap().contains("5 MB"),
+            "{body}"
+        );
+    }
+
+    // 8000 × 8000 pixels in 100 bytes: refused before decoding, naming the limit.
+    let bomb = crate::vehicles::png_bomb_of(8000, 8000);
+    let (status, body) = post_multipart(&app, multipart_booking(Some(("bomb.png", bomb)))).await;
+    assert_eq!(status, 422, "{body}");
+    let why = body["error"]["fields"]["attachment"].as_str().unwrap();
+    assert!(why.contains("24 megapixels"), "{body}");
 
     assert_eq!(count(&app, "SELECT COUNT(*) FROM bookings").await, 0);
     assert_eq!(
@@ -696,6 +709,41 @@ async fn a_text_file_named_jpg_and_a_6_mb_file_are_refused_and_leave_nothing() {
         0
     );
     assert_eq!(files_under(&uploads), 0);
+}
+
+#[tokio::test]
+async fn json_bookings_stop_at_the_json_limit_and_multipart_fields_at_theirs() {
+    let app = workshop(&[]).await;
+    // The multipart route's 16 MiB reading limit is not the JSON one.
+    let mut body = booking("2026-11-24", "11:30");
+    body["notes"] = json!("x".repeat(100 * 1024));
+    let res = app
+        .client
+        .post(app.url("/v1/bookings"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "payload_too_large", "{body}");
+
+    // Text fields of a multipart booking are bounded too.
+    let form = multipart_booking(None).text("notes", "x".repeat(100 * 1024));
+    let (status, body) = post_multipart(&app, form).await;
+    assert_eq!(status, 413, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("64 KB"),
+        "{body}"
+    );
+
+    // A form with two files is refused rather than held twice.
+    let form = multipart_booking(Some(("a.png", small_png_with_trailing_data()))).part(
+        "attachment",
+        reqwest::multipart::Part::bytes(small_png_with_trailing_data()).file_name("b.png"),
+    );
+    assert_eq!(post_multipart(&app, form).await.0, 400);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM bookings").await, 0);
 }
 
 #[tokio::test]

@@ -42,6 +42,13 @@ async fn every_connection_has_wal_foreign_keys_full_sync_and_a_busy_timeout() {
         // synchronous: 2 = FULL.
         assert_eq!(got, ("wal".to_owned(), 1, 2, 5000));
     }
+    let wal_limit: i64 = db
+        .with_writer(|c| -> anyhow::Result<_> {
+            Ok(c.query_row("PRAGMA journal_size_limit", [], |r| r.get(0))?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(wal_limit as u64, daytona::db::WAL_MAX_BYTES);
 }
 
 #[tokio::test]
@@ -323,4 +330,115 @@ async fn a_panicking_write_is_an_error_and_the_writer_lives_on() {
     })
     .await;
     assert_eq!(n, 1);
+}
+
+/// The size of the database's write-ahead log file (0 when there is none).
+fn wal_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::metadata(dir.join("daytona.db-wal")).map_or(0, |m| m.len())
+}
+
+/// `rows` writes of 4 KiB each from 64 concurrent writers (so they share
+/// commits, as a burst of bookings does) while readers come and go.
+async fn write_burst(db: &Db, rows: usize) {
+    db.write(|tx| -> anyhow::Result<()> {
+        Ok(tx.execute_batch(
+            "CREATE TABLE IF NOT EXISTS burst (id INTEGER PRIMARY KEY, pad BLOB NOT NULL)",
+        )?)
+    })
+    .await
+    .unwrap();
+    let mut tasks = Vec::new();
+    for writer in 0..64 {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            for _ in (writer..rows).step_by(64) {
+                db.write(|tx| -> anyhow::Result<()> {
+                    tx.execute("INSERT INTO burst (pad) VALUES (randomblob(4096))", [])?;
+                    Ok(())
+                })
+                .await
+                .unwrap();
+                if writer % 8 == 0 {
+                    read(&db, |c| {
+                        c.query_row("SELECT MAX(id) FROM burst", [], |r| r.get::<_, i64>(0))
+                    })
+                    .await;
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+/// Polls `check` every 20 ms until it holds or `secs` have passed.
+async fn eventually(secs: u64, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    check()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_write_burst_the_wal_shrinks_back_within_seconds() {
+    let (dir, db) = open().await;
+    write_burst(&db, 4_000).await;
+    let after_burst = wal_bytes(dir.path());
+    assert!(
+        after_burst > 4 << 20,
+        "the burst grew the WAL ({after_burst} bytes)"
+    );
+    // Readers keep coming and going; the log must shrink anyway.
+    let reading = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            loop {
+                read(&db, |c| {
+                    c.query_row("SELECT COUNT(*) FROM burst", [], |r| r.get::<_, i64>(0))
+                })
+                .await;
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        })
+    };
+    let shrunk = eventually(5, || wal_bytes(dir.path()) <= 1 << 20).await;
+    reading.abort();
+    assert!(
+        shrunk,
+        "WAL still {} bytes 5 s after the burst",
+        wal_bytes(dir.path())
+    );
+    let rows: i64 = read(&db, |c| {
+        c.query_row("SELECT COUNT(*) FROM burst", [], |r| r.get(0))
+    })
+    .await;
+    assert_eq!(rows, 4_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wal_stays_bounded_during_a_long_write_burst() {
+    let (dir, db) = open().await;
+    let path = dir.path().to_owned();
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let sampler = tokio::spawn(async move {
+        let mut largest = 0;
+        while stopped.try_recv().is_err() {
+            largest = largest.max(wal_bytes(&path));
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        largest
+    });
+    // About 60 MiB of new rows, several times the WAL's bound.
+    write_burst(&db, 15_000).await;
+    stop.send(()).unwrap();
+    let largest = sampler.await.unwrap();
+    assert!(
+        largest <= daytona::db::WAL_MAX_BYTES,
+        "the WAL reached {largest} bytes during the burst"
+    );
 }

@@ -99,8 +99,25 @@ pub fn jpeg_with_gps(w: u32, h: u32) -> Vec<u8> {
     tiff.extend(2u32.to_le_bytes());
     tiff.extend(b"S\0\0\0");
     tiff.extend(0u32.to_le_bytes());
+    jpeg_with_exif(w, h, &tiff)
+}
+
+/// A JPEG whose EXIF says how the camera was held (6: turned right).
+pub fn jpeg_with_orientation(w: u32, h: u32, orientation: u16) -> Vec<u8> {
+    let mut tiff: Vec<u8> = b"II*\0".to_vec();
+    tiff.extend(8u32.to_le_bytes()); // IFD0 offset
+    tiff.extend(1u16.to_le_bytes()); // one entry
+    tiff.extend(0x0112u16.to_le_bytes()); // Orientation
+    tiff.extend(3u16.to_le_bytes()); // SHORT
+    tiff.extend(1u32.to_le_bytes());
+    tiff.extend(u32::from(orientation).to_le_bytes());
+    tiff.extend(0u32.to_le_bytes()); // no next IFD
+    jpeg_with_exif(w, h, &tiff)
+}
+
+fn jpeg_with_exif(w: u32, h: u32, tiff: &[u8]) -> Vec<u8> {
     let mut app1 = b"Exif\0\0".to_vec();
-    app1.extend(&tiff);
+    app1.extend(tiff);
     let body = jpeg(w, h);
     let mut out = body[..2].to_vec(); // SOI
     out.extend([0xFF, 0xE1]);
@@ -112,13 +129,18 @@ pub fn jpeg_with_gps(w: u32, h: u32) -> Vec<u8> {
 
 /// A tiny PNG whose header claims 30000 × 30000 pixels.
 pub fn png_bomb() -> Vec<u8> {
+    png_bomb_of(30_000, 30_000)
+}
+
+/// A tiny PNG whose header claims `w` × `h` pixels.
+pub fn png_bomb_of(w: u32, h: u32) -> Vec<u8> {
     let img = image::RgbImage::new(1, 1);
     let mut png = std::io::Cursor::new(Vec::new());
     img.write_to(&mut png, image::ImageFormat::Png).unwrap();
     let mut png = png.into_inner();
     // IHDR data starts at 16: width and height, big endian.
-    png[16..20].copy_from_slice(&30_000u32.to_be_bytes());
-    png[20..24].copy_from_slice(&30_000u32.to_be_bytes());
+    png[16..20].copy_from_slice(&w.to_be_bytes());
+    png[20..24].copy_from_slice(&h.to_be_bytes());
     let mut crc = flate2::Crc::new();
     crc.update(&png[12..29]);
     png[29..33].copy_from_slice(&crc.sum().to_be_bytes());
@@ -629,6 +651,45 @@ async fn refused_uploads_get_clear_errors_and_leave_nothing_behind() {
         .await
         .unwrap();
     assert_eq!(detail["images"], json!([]));
+}
+
+#[tokio::test]
+async fn photos_up_to_the_pixel_limit_are_accepted_and_turned_upright() {
+    let app = spawn_app().await;
+    let staff = Staff::new(&app).await;
+    let id = staff.create(hilux()).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stored_size = |res: Value| {
+        let app = &app;
+        async move {
+            let bytes = app
+                .get(res["url"].as_str().unwrap())
+                .await
+                .bytes()
+                .await
+                .unwrap();
+            let img = image::load_from_memory(&bytes).unwrap();
+            (img.width(), img.height())
+        }
+    };
+
+    // A 24-megapixel camera photo, held upright (EXIF orientation 6).
+    let res = staff
+        .upload(&id, "camera.jpg", jpeg_with_orientation(6000, 4000, 6))
+        .await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(stored_size(res.json().await.unwrap()).await, (1067, 1600));
+
+    // A 16-megapixel PNG, which is decoded at full size.
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::RgbImage::new(4000, 4000)
+        .write_to(&mut png, image::ImageFormat::Png)
+        .unwrap();
+    let res = staff.upload(&id, "scan.png", png.into_inner()).await;
+    assert_eq!(res.status(), 201);
+    assert_eq!(stored_size(res.json().await.unwrap()).await, (1600, 1600));
 }
 
 #[tokio::test]
