@@ -9,7 +9,7 @@ use axum::{
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::admin_api::csv_response;
+use super::export;
 use super::manage::{self, Change, ListQuery, StaffActor};
 use super::model::BookingStatus;
 use super::repo::{Booking, when};
@@ -105,7 +105,7 @@ pub async fn view_bookings_get(
     let q = params.q;
     let filter = q.parse().map_err(AppError::Validation)?;
     let (page, per_page) = (filter.page, filter.per_page);
-    let (rows, total) = super::admin_api::load_page(&state, filter).await?;
+    let (rows, total) = manage::load_page(&state, filter).await?;
     let query_string = |page: u32| -> String {
         let mut s = form_urlencoded(&[
             ("status", q.status.as_deref().unwrap_or("")),
@@ -202,7 +202,7 @@ pub async fn view_bookings_csv_get(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     require(staff.user.role, Permission::ManageBookings)?;
-    csv_response(&state, q.parse().map_err(AppError::Validation)?)
+    export::response(&state, q.parse().map_err(AppError::Validation)?).await
 }
 
 #[derive(Deserialize, Default)]
@@ -516,7 +516,7 @@ pub async fn view_today_get(
     }
     .parse()
     .map_err(AppError::Validation)?;
-    let (rows, _) = super::admin_api::load_page(&state, filter).await?;
+    let (rows, _) = manage::load_page(&state, filter).await?;
     let technician = !staff.user.role.can(Permission::ManageBookings);
     let c = &state.config;
     let body = html! {

@@ -14,6 +14,7 @@ mod cli;
 mod config;
 mod database;
 mod errors;
+mod export;
 mod leads;
 mod notifications;
 mod pages;
