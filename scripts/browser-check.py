@@ -5,11 +5,12 @@
 
 Needs Debian's chromium and chromium-driver (installed if missing). Starts the
 binary on a temporary data dir, walks the public pages and the first-run
-setup flow as a person would (typing into the real form), fails if any page
+setup flow as a person would (typing into the real form), downloads the
+bookings CSV from the staff page and checks it is whole, fails if any page
 scrolls sideways or a form does not lead where it should, and saves
 screenshots to target/screenshots/ for a human to look at.
 """
-import base64, json, os, re, shutil, socket, subprocess, sys, tempfile, time, urllib.error, urllib.request
+import base64, csv, json, os, re, shutil, socket, sqlite3, subprocess, sys, tempfile, time, urllib.error, urllib.request, uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stock import add_vehicles, login, sample_photo_path  # noqa: E402
@@ -37,11 +38,13 @@ class Driver:
     def __init__(self, port):
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
+        self.downloads = tempfile.mkdtemp(prefix="daytona-downloads-")
         caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--hide-scrollbars", f"--user-data-dir={tempfile.mkdtemp()}"]}}}}
+                     "--hide-scrollbars", f"--user-data-dir={tempfile.mkdtemp()}"],
+            "prefs": {"download.default_directory": self.downloads, "download.prompt_for_download": False}}}}}
         self.sid = self.call("POST", "/session", caps)["sessionId"]
 
     def call(self, method, path, body=None):
@@ -241,6 +244,43 @@ def vehicles_flow(d, site, failures):
         d.shot(f"admin-lead-detail-{width}")
 
 
+def csv_export(d, site, data, failures, count=3000):
+    """Staff download the bookings CSV from the bookings page: Chromium asks
+    for it compressed (gzip, br) like every browser, and the file must hold
+    every booking, more than one page of the export's database reads."""
+    db = sqlite3.connect(os.path.join(data, "daytona.db"), timeout=10)
+    with db:
+        db.executemany(
+            "INSERT INTO bookings (id, booking_ref, customer_name, customer_phone, service_type,"
+            " preferred_date, preferred_time, notes, created_at, updated_at)"
+            " VALUES (?, ?, ?, '+265991234567', 'oil_change', ?, ?, ?, ?, ?)",
+            [(uuid.uuid4().hex, f"DAY-20200101-{i:04}", f"Customer {i}", f"2020-01-{i % 28 + 1:02}",
+              f"{8 + i % 9:02}:00", "=cmd|' /C calc'!A0" if i % 100 == 0 else "Service due", "2020-01-01T00:00:00Z",
+              "2020-01-01T00:00:00Z") for i in range(count)])
+    total, = db.execute("SELECT COUNT(*) FROM bookings").fetchone()
+    last, = db.execute("SELECT booking_ref FROM bookings"
+                       " ORDER BY preferred_date DESC, preferred_time DESC, booking_ref DESC LIMIT 1").fetchone()
+    db.close()
+    d.size(1280, 800)
+    d.go(site + "/admin/bookings")
+    d.shot("admin-bookings-many-1280")
+    d.click("a[href^='/admin/bookings.csv']")
+    path = os.path.join(d.downloads, "bookings.csv")
+    end = time.time() + 30
+    while time.time() < end and (not os.path.exists(path) or os.listdir(d.downloads) != ["bookings.csv"]):
+        time.sleep(0.2)
+    if not os.path.exists(path):
+        failures.append(f"csv: no complete download, only {os.listdir(d.downloads)}")
+        return
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    print(f"csv: {len(rows) - 1} bookings, {os.path.getsize(path)} bytes")
+    if rows[0][0] != "booking_ref" or len(rows) - 1 != total or rows[-1][0] != last:
+        failures.append(f"csv: {len(rows) - 1} of {total} bookings, last {rows[-1][0]} (expected {last})")
+    if any(r[9].startswith("=") for r in rows[1:]):
+        failures.append("csv: a formula cell was not neutralised")
+
+
 def main():
     ensure_browser()
     os.makedirs(OUT, exist_ok=True)
@@ -398,6 +438,7 @@ def main():
                 check_page(d, failures, f"{path} @{width}")
                 d.shot(f"{name}-{width}")
         vehicles_flow(d, site, failures)
+        csv_export(d, site, data, failures)
         d.click("form[action='/admin/logout'] button")
         d.wait("location.pathname === '/admin/login'")
         if d.js("return location.pathname") != "/admin/login":

@@ -1,15 +1,11 @@
 //! The staff booking API (SPEC §5): list, detail, change, check-in, CSV.
 
-use axum::{
-    body::Body,
-    extract::State,
-    http::header,
-    response::{IntoResponse, Response},
-};
+use axum::{extract::State, response::Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::manage::{self, Change, Filter, ListQuery, SentMessage};
+use super::export;
+use super::manage::{self, Change, ListQuery, SentMessage};
 use super::model::{BookingStatus, ServiceType};
 use super::repo::Booking;
 use super::slots::fmt_time;
@@ -63,13 +59,6 @@ impl From<&Booking> for AdminBooking {
     }
 }
 
-pub async fn load_page(state: &AppState, filter: Filter) -> AppResult<(Vec<Booking>, i64)> {
-    state
-        .db
-        .read(move |c| manage::list(c, &filter).map_err(AppError::from))
-        .await
-}
-
 /// Bookings, filtered, sorted and paged.
 #[utoipa::path(
     get,
@@ -92,7 +81,7 @@ pub async fn list(
     require(staff.user.role, Permission::ManageBookings)?;
     let filter = q.parse().map_err(AppError::Validation)?;
     let paging = filter.paging;
-    let (rows, total) = load_page(&state, filter).await?;
+    let (rows, total) = manage::load_page(&state, filter).await?;
     Ok(axum::Json(Page::new(
         rows.iter().map(AdminBooking::from).collect(),
         paging,
@@ -243,146 +232,5 @@ pub async fn export_csv(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     require(staff.user.role, Permission::ManageBookings)?;
-    csv_response(&state, q.parse().map_err(AppError::Validation)?)
-}
-
-/// A spreadsheet would run a cell that starts with one of these as a formula.
-fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
-    match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
-        _ => cell.into(),
-    }
-}
-
-const CSV_HEADER: [&str; 13] = [
-    "booking_ref",
-    "status",
-    "preferred_date",
-    "preferred_time",
-    "service_type",
-    "customer_name",
-    "customer_phone",
-    "customer_email",
-    "vehicle_reg",
-    "notes",
-    "admin_note",
-    "sms_enabled",
-    "created_at",
-];
-
-/// Hands the CSV to the response body in 64 KiB chunks.
-struct ChunkSender {
-    buf: Vec<u8>,
-    tx: tokio::sync::mpsc::Sender<Vec<u8>>,
-}
-
-impl ChunkSender {
-    fn send(&mut self) -> std::io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        self.tx
-            .blocking_send(std::mem::take(&mut self.buf))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
-    }
-}
-
-impl std::io::Write for ChunkSender {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= 64 * 1024 {
-            self.send()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.send()
-    }
-}
-
-/// Streams the CSV: rows are read on a blocking thread and sent in chunks,
-/// so tens of thousands of bookings never sit in memory at once.
-pub fn csv_response(state: &AppState, filter: Filter) -> AppResult<Response> {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
-    let db = state.db.clone();
-    let config = state.config.clone();
-    tokio::spawn(async move {
-        let result = db
-            .read(move |c| -> anyhow::Result<()> {
-                let mut w = csv::Writer::from_writer(ChunkSender {
-                    buf: Vec::new(),
-                    tx,
-                });
-                w.write_record(CSV_HEADER)?;
-                let mut failed = None;
-                manage::for_each(c, &filter, |b| {
-                    let date = b.preferred_date.to_string();
-                    let time = fmt_time(b.preferred_time);
-                    let record = [
-                        b.booking_ref.as_str(),
-                        b.status.as_str(),
-                        &date,
-                        &time,
-                        b.service_type.label(&config),
-                        &b.customer_name,
-                        &b.customer_phone,
-                        b.customer_email.as_deref().unwrap_or(""),
-                        b.vehicle_reg.as_deref().unwrap_or(""),
-                        &b.notes,
-                        &b.admin_note,
-                        if b.sms_enabled { "yes" } else { "no" },
-                        &b.created_at,
-                    ];
-                    // An error here means the client went away: stop reading.
-                    match w.write_record(record.iter().map(|c| neutralise(c).into_owned())) {
-                        Ok(()) => true,
-                        Err(e) => {
-                            failed = Some(e);
-                            false
-                        }
-                    }
-                })?;
-                if let Some(e) = failed {
-                    return Err(e.into());
-                }
-                w.flush()?;
-                Ok(())
-            })
-            .await;
-        if let Err(e) = result {
-            tracing::error!(error = format!("{e:#}"), "CSV export failed");
-        }
-    });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|chunk| (Ok::<_, std::io::Error>(chunk), rx))
-    });
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"bookings.csv\"",
-            ),
-        ],
-        Body::from_stream(stream),
-    )
-        .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formula_cells_are_neutralised() {
-        assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(neutralise("+265991234567"), "'+265991234567");
-        assert_eq!(neutralise("-1"), "'-1");
-        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(neutralise("Banda"), "Banda");
-        assert_eq!(neutralise(""), "");
-    }
+    export::response(&state, q.parse().map_err(AppError::Validation)?).await
 }

@@ -9,7 +9,7 @@ use axum::{
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::admin_api::csv_response;
+use super::export;
 use super::manage::{self, Change, ListQuery};
 use super::model::BookingStatus;
 use super::repo::{Booking, when};
@@ -100,7 +100,7 @@ pub async fn view_bookings_get(
     require(staff.user.role, Permission::ManageBookings)?;
     let filter = q.parse().map_err(AppError::Validation)?;
     let paging = filter.paging;
-    let (rows, total) = super::admin_api::load_page(&state, filter).await?;
+    let (rows, total) = manage::load_page(&state, filter).await?;
     let query_string = |page: u32| q.query_string(page);
     let back = format!("/admin/bookings?{}", query_string(paging.page));
     let sort = q.sort.as_deref().unwrap_or("date");
@@ -169,7 +169,7 @@ pub async fn view_bookings_csv_get(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Response> {
     require(staff.user.role, Permission::ManageBookings)?;
-    csv_response(&state, q.parse().map_err(AppError::Validation)?)
+    export::response(&state, q.parse().map_err(AppError::Validation)?).await
 }
 
 #[derive(Deserialize, Default)]
@@ -466,7 +466,7 @@ pub async fn view_today_get(
         paging: Paging::first(1000),
         ..filter
     };
-    let (rows, _) = super::admin_api::load_page(&state, filter).await?;
+    let (rows, _) = manage::load_page(&state, filter).await?;
     let technician = !staff.user.role.can(Permission::ManageBookings);
     let c = &state.config;
     let body = html! {

@@ -47,20 +47,79 @@ pub struct Filter {
     pub from: Option<Date>,
     pub to: Option<Date>,
     pub q: Option<String>,
-    pub sort: &'static str,
+    pub sort: &'static Sort,
     pub paging: Paging,
 }
 
-const SORTS: &[(&str, &str)] = &[
-    ("date", "preferred_date, preferred_time, booking_ref"),
-    (
-        "-date",
-        "preferred_date DESC, preferred_time DESC, booking_ref DESC",
-    ),
-    ("created", "created_at, id"),
-    ("-created", "created_at DESC, id DESC"),
-    ("status", "status, preferred_date, preferred_time"),
-    ("name", "customer_name COLLATE NOCASE, preferred_date"),
+/// A list order: sort keys, all in one direction, the last one unique.
+///
+/// The unique last key makes the order total, so neither an offset page nor
+/// a keyset page (the CSV export) can lose or repeat a booking that shares
+/// the other keys with its neighbours. Every key is NOT NULL: a NULL would
+/// fall out of the keyset comparison.
+#[derive(Debug)]
+pub struct Sort {
+    pub name: &'static str,
+    keys: &'static [&'static str],
+    descending: bool,
+}
+
+impl Sort {
+    /// The `ORDER BY` list.
+    fn order_by(&self) -> String {
+        let dir = if self.descending { " DESC" } else { "" };
+        self.keys
+            .iter()
+            .map(|k| format!("{k}{dir}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// "Strictly after the cursor" as one row-value comparison, with one `?`
+    /// per key (a key's own collation applies, as in the `ORDER BY`).
+    fn after(&self) -> String {
+        let op = if self.descending { "<" } else { ">" };
+        let marks = vec!["?"; self.keys.len()].join(", ");
+        format!("({}) {op} ({marks})", self.keys.join(", "))
+    }
+}
+
+pub const SORTS: &[Sort] = &[
+    Sort {
+        name: "date",
+        keys: &["preferred_date", "preferred_time", "booking_ref"],
+        descending: false,
+    },
+    Sort {
+        name: "-date",
+        keys: &["preferred_date", "preferred_time", "booking_ref"],
+        descending: true,
+    },
+    Sort {
+        name: "created",
+        keys: &["created_at", "id"],
+        descending: false,
+    },
+    Sort {
+        name: "-created",
+        keys: &["created_at", "id"],
+        descending: true,
+    },
+    Sort {
+        name: "status",
+        keys: &["status", "preferred_date", "preferred_time", "booking_ref"],
+        descending: false,
+    },
+    Sort {
+        name: "name",
+        keys: &[
+            "customer_name COLLATE NOCASE",
+            "preferred_date",
+            "preferred_time",
+            "booking_ref",
+        ],
+        descending: false,
+    },
 ];
 
 impl ListQuery {
@@ -104,10 +163,7 @@ impl ListQuery {
         let from = date("date_from", &self.date_from);
         let to = date("date_to", &self.date_to);
         let sort_key = text(&self.sort).unwrap_or_else(|| "date".into());
-        let sort = SORTS
-            .iter()
-            .find(|(k, _)| *k == sort_key)
-            .map(|(_, sql)| *sql);
+        let sort = SORTS.iter().find(|s| s.name == sort_key);
         if sort.is_none() {
             errors.add(
                 "sort",
@@ -123,7 +179,7 @@ impl ListQuery {
             from,
             to,
             q: text(&self.q).map(|q| q.chars().take(100).collect()),
-            sort: sort.unwrap_or(SORTS[0].1),
+            sort: sort.unwrap_or(&SORTS[0]),
             paging,
         })
     }
@@ -183,7 +239,7 @@ pub fn list(conn: &Connection, f: &Filter) -> rusqlite::Result<(Vec<Booking>, i6
         .query_row(params_from_iter(params.iter()), |r| r.get(0))?;
     let sql = format!(
         "SELECT {COLUMNS} FROM bookings {where_sql} ORDER BY {} LIMIT {} OFFSET {}",
-        f.sort,
+        f.sort.order_by(),
         f.paging.limit(),
         f.paging.offset()
     );
@@ -194,25 +250,63 @@ pub fn list(conn: &Connection, f: &Filter) -> rusqlite::Result<(Vec<Booking>, i6
     Ok((rows, total))
 }
 
-/// Calls `each` for every matching booking in list order (for the CSV export).
-pub fn for_each(
+/// One page of the filtered list and the total matching, off the runtime.
+pub async fn load_page(state: &AppState, filter: Filter) -> AppResult<(Vec<Booking>, i64)> {
+    state
+        .db
+        .read(move |c| list(c, &filter).map_err(AppError::from))
+        .await
+}
+
+/// Where a keyset page ends: the sort key values of its last booking, as
+/// stored, so the next page starts exactly after it.
+#[derive(Debug, Clone)]
+pub struct Cursor(Vec<rusqlite::types::Value>);
+
+/// Up to `limit` bookings in list order, after `after` (from the start when
+/// `None`), and the cursor of the next page (`None` after the last). Unlike
+/// `list`'s offset, a page starts at its cursor (through the sort's index,
+/// where it has one) rather than sorting and skipping every row before it.
+pub fn page_after(
     conn: &Connection,
     f: &Filter,
-    mut each: impl FnMut(&Booking) -> bool,
-) -> rusqlite::Result<()> {
-    let (where_sql, params) = f.where_clause();
+    after: Option<&Cursor>,
+    limit: usize,
+) -> rusqlite::Result<(Vec<Booking>, Option<Cursor>)> {
+    let (mut where_sql, mut params) = f.where_clause();
+    if let Some(Cursor(values)) = after {
+        let glue = if where_sql.is_empty() {
+            "WHERE"
+        } else {
+            " AND"
+        };
+        where_sql.push_str(&format!("{glue} {}", f.sort.after()));
+        params.extend(
+            values
+                .iter()
+                .map(|v| Box::new(v.clone()) as Box<dyn ToSql + Send>),
+        );
+    }
+    let keys = f.sort.keys.join(", ");
     let sql = format!(
-        "SELECT {COLUMNS} FROM bookings {where_sql} ORDER BY {}",
-        f.sort
+        "SELECT {COLUMNS}, {keys} FROM bookings {where_sql} ORDER BY {} LIMIT {limit}",
+        f.sort.order_by()
     );
-    let mut stmt = conn.prepare(&sql)?;
-    let mut rows = stmt.query(params_from_iter(params.iter()))?;
-    while let Some(row) = rows.next()? {
-        if !each(&repo::from_row(row)?) {
-            break;
+    let first_key = COLUMNS.split(',').count();
+    let mut rows = Vec::with_capacity(limit);
+    let mut last = None;
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut cursor = stmt.query(params_from_iter(params.iter()))?;
+    while let Some(row) = cursor.next()? {
+        rows.push(repo::from_row(row)?);
+        if rows.len() == limit {
+            let values = (first_key..first_key + f.sort.keys.len())
+                .map(|i| row.get(i))
+                .collect::<rusqlite::Result<_>>()?;
+            last = Some(Cursor(values));
         }
     }
-    Ok(())
+    Ok((rows, last))
 }
 
 /// A notification about a booking, for its detail page.
@@ -471,4 +565,82 @@ fn diff(a: &Booking, b: &Booking) -> (serde_json::Value, serde_json::Value) {
     field("admin_note", json!(a.admin_note), json!(b.admin_note));
     field("sms_enabled", json!(a.sms_enabled), json!(b.sms_enabled));
     (before.into(), after.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 23 bookings that tie in groups on every sort key but the last: two
+    /// days, two times, two statuses, one name in three spellings of case
+    /// (equal under NOCASE) and another, two creation times.
+    fn tied_bookings() -> Connection {
+        let mut c = Connection::open_in_memory().unwrap();
+        crate::db::migrate(&mut c).unwrap();
+        for i in 0..23_usize {
+            c.execute(
+                "INSERT INTO bookings (id, booking_ref, customer_name, customer_phone, service_type,
+                     preferred_date, preferred_time, status, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, '+265991234567', 'oil_change', ?4, ?5, ?6, ?7, ?7)",
+                rusqlite::params![
+                    format!("id-{:02}", 22 - i),
+                    format!("DAY-20261120-{:03}", (i * 7) % 23 + 1),
+                    ["Banda", "banda", "BANDA", "Phiri"][i % 4],
+                    ["2026-11-24", "2026-11-25"][i % 2],
+                    ["09:00", "10:00"][i / 3 % 2],
+                    ["requested", "confirmed"][usize::from(i % 3 == 0)],
+                    ["2026-11-20T08:00:00Z", "2026-11-20T09:00:00Z"][i / 5 % 2],
+                ],
+            )
+            .unwrap();
+        }
+        c
+    }
+
+    fn ids(rows: &[Booking]) -> Vec<BookingId> {
+        rows.iter().map(|b| b.id.clone()).collect()
+    }
+
+    #[test]
+    fn keyset_pages_cover_every_sort_exactly_once_in_list_order() {
+        let c = tied_bookings();
+        for sort in SORTS {
+            for q in [None, Some("banda")] {
+                let f = ListQuery {
+                    sort: Some(sort.name.into()),
+                    q: q.map(Into::into),
+                    per_page: Some(100),
+                    ..Default::default()
+                }
+                .parse()
+                .unwrap();
+                let (listed, total) = list(&c, &f).unwrap();
+                let (whole, end) = page_after(&c, &f, None, 100).unwrap();
+                assert_eq!(ids(&whole), ids(&listed), "{}", sort.name);
+                assert_eq!((whole.len() as i64, end.is_none()), (total, true));
+                for limit in [1, 2, 5, 22, 23] {
+                    let mut paged = Vec::new();
+                    let mut after = None;
+                    loop {
+                        let (rows, next) = page_after(&c, &f, after.as_ref(), limit).unwrap();
+                        assert!(rows.len() <= limit);
+                        paged.extend(ids(&rows));
+                        match next {
+                            Some(n) => after = Some(n),
+                            None => break,
+                        }
+                    }
+                    assert_eq!(paged, ids(&listed), "{} {q:?} by {limit}", sort.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_sort_ends_in_a_unique_key() {
+        for sort in SORTS {
+            let last = sort.keys.last().unwrap();
+            assert!(["id", "booking_ref"].contains(last), "{}", sort.name);
+        }
+    }
 }

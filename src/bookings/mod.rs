@@ -5,6 +5,7 @@
 pub mod admin_api;
 pub mod admin_pages;
 pub mod api;
+pub mod export;
 pub mod manage;
 pub mod model;
 pub mod pages;

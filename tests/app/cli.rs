@@ -12,7 +12,7 @@ use std::{
 
 use crate::helpers::*;
 
-fn daytona(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+pub fn daytona(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(daytona_bin())
         .args(args)
         .env("DAYTONA_STORAGE__DATA_DIR", data_dir)
@@ -288,40 +288,57 @@ fn admin_create_without_a_terminal_asks_for_password_stdin() {
     assert!(stderr(&out).contains("--password-stdin"));
 }
 
-/// Starts `daytona serve` on a free port; returns the child and its base URL.
+/// Starts `daytona serve` on a fresh data dir; returns the child, its base
+/// URL and the two lines of the first-run setup link it printed next.
 fn serve(data_dir: &Path) -> (std::process::Child, String, Vec<String>) {
-    serve_with(data_dir, &[])
+    let (child, base, rest) = serve_with(data_dir, &[], Stdio::null());
+    (child, base, rest.iter().take(2).collect())
 }
 
-/// `serve` with more configuration from the environment.
-fn serve_with(data_dir: &Path, env: &[(&str, &str)]) -> (std::process::Child, String, Vec<String>) {
+/// Starts `daytona serve` on a free port with extra environment (e.g.
+/// `RUST_LOG`) and its log (stderr) going to `stderr`; returns the child, its
+/// base URL and whatever it prints after the address line.
+pub fn serve_with(
+    data_dir: &Path,
+    env: &[(&str, &str)],
+    stderr: Stdio,
+) -> (
+    std::process::Child,
+    String,
+    std::sync::mpsc::Receiver<String>,
+) {
     let mut child = Command::new(daytona_bin())
         .arg("serve")
         .env("DAYTONA_STORAGE__DATA_DIR", data_dir)
         .env("DAYTONA_SERVER__LISTEN", "127.0.0.1:0")
-        .envs(env.iter().copied())
         .env_remove("DAYTONA_CONFIG")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut seen = Vec::new();
     let base = loop {
         let line = lines.next().expect("serve printed its address").unwrap();
-        seen.push(line.clone());
         if let Some(url) = line.strip_prefix("Daytona is running at ") {
             break url.to_owned();
         }
     };
-    // The setup link, if any, follows on the next two lines.
-    for _ in 0..2 {
-        if let Some(Ok(line)) = lines.next() {
-            seen.push(line);
+    // Keep reading, or the server's next line would meet a closed pipe.
+    (child, base, forward(lines))
+}
+
+/// Reads `lines` on a thread of its own, handing each to the receiver.
+pub fn forward<R: BufRead + Send + 'static>(
+    lines: std::io::Lines<R>,
+) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let _ = tx.send(line);
         }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    (child, base, seen)
+    });
+    rx
 }
 
 #[test]
@@ -388,7 +405,7 @@ async fn a_server_killed_mid_burst_leaves_a_bounded_wal_and_every_booking() {
         ("DAYTONA_SECURITY__BOOKINGS_PER_HOUR", "1000000000"),
         ("RUST_LOG", "warn"),
     ];
-    let (mut server, base, _) = serve_with(dir.path(), &env);
+    let (mut server, base, _) = serve_with(dir.path(), &env, Stdio::null());
     let today = jiff::Zoned::now().in_tz("Africa/Blantyre").unwrap().date();
     let date = today
         .checked_add(jiff::Span::new().days(3))
@@ -433,7 +450,7 @@ async fn a_server_killed_mid_burst_leaves_a_bounded_wal_and_every_booking() {
         wal <= daytona::db::WAL_MAX_BYTES,
         "kill -9 left {wal} bytes of WAL"
     );
-    let (mut server, base, _) = serve_with(dir.path(), &env);
+    let (mut server, base, _) = serve_with(dir.path(), &env, Stdio::null());
     assert!(http_get(&base, "/healthz").contains("{\"status\":\"ok\"}"));
     server.kill().unwrap();
     server.wait().unwrap();

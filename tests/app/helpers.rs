@@ -16,7 +16,7 @@ use tempfile::TempDir;
 pub struct TestApp {
     pub addr: SocketAddr,
     pub base: String,
-    /// Keeps cookies, never follows redirects.
+    /// A browser: keeps cookies, asks for gzip and br, never follows redirects.
     pub client: Client,
     pub setup_link: Option<String>,
     pub state: AppState,
@@ -93,9 +93,24 @@ async fn start_app(
     }
 }
 
+/// A client that behaves like a browser: it keeps cookies, sends
+/// `Accept-Encoding: gzip, br` and decompresses the answer itself (reqwest's
+/// `gzip` and `brotli` features), so every test gets each compressed and
+/// streamed response the way users do. It never follows redirects.
 pub fn client() -> Client {
     Client::builder()
         .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A client that neither asks for compression nor undoes it: for tests that
+/// look at the response as sent (`Content-Encoding`, the encoded bytes).
+pub fn raw_client() -> Client {
+    Client::builder()
+        .no_gzip()
+        .no_brotli()
         .redirect(redirect::Policy::none())
         .build()
         .unwrap()

@@ -15,6 +15,7 @@ mod cli;
 mod config;
 mod database;
 mod errors;
+mod export;
 mod leads;
 mod notifications;
 mod openapi;

@@ -69,8 +69,7 @@ async fn hsts_is_sent_when_served_over_https() {
 #[tokio::test]
 async fn pages_are_compressed_for_clients_that_accept_it() {
     let app = spawn_app().await;
-    let res = app
-        .client
+    let res = raw_client()
         .get(app.url("/services"))
         .header("accept-encoding", "gzip")
         .send()
@@ -78,6 +77,34 @@ async fn pages_are_compressed_for_clients_that_accept_it() {
         .unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-encoding"], "gzip");
+}
+
+#[tokio::test]
+async fn the_test_client_asks_for_gzip_and_br_like_a_browser() {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let request = tokio::spawn(async move { client().get(url).send().await });
+    let (mut socket, _) = listener.accept().await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0];
+        socket.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    request.abort();
+    let head = String::from_utf8(head).unwrap().to_ascii_lowercase();
+    let accepted: Vec<&str> = head
+        .lines()
+        .find_map(|l| l.strip_prefix("accept-encoding:"))
+        .unwrap_or_else(|| panic!("no accept-encoding in {head}"))
+        .split(',')
+        .map(str::trim)
+        .collect();
+    assert!(
+        accepted.contains(&"gzip") && accepted.contains(&"br"),
+        "{accepted:?}"
+    );
 }
 
 #[tokio::test]
